@@ -1,0 +1,141 @@
+//! Billing provider plugins: checkout, customer portal and verified webhooks.
+//!
+//! Implement [`BillingProvider`] and export it with
+//! [`export_billing_provider!`](crate::export_billing_provider).
+
+pub use crate::bindings::billing_provider::ava::plugin::billing::{
+    BillingEvent, CheckoutRequest, CheckoutSession, EventKind, PageRequest, PageResponse,
+    PortalRequest, PortalSession, Subscription, SubscriptionStatus, WebhookOutcome, WebhookRequest,
+};
+use crate::{PluginError, PluginInfo};
+
+/// A billing provider plugin.
+pub trait BillingProvider {
+    /// Who the plugin is; see [`plugin_info!`](crate::plugin_info).
+    fn metadata() -> PluginInfo;
+
+    /// Starts a subscription checkout.
+    fn create_checkout(request: CheckoutRequest) -> Result<CheckoutSession, PluginError>;
+
+    /// Opens the self-service portal of an existing customer.
+    fn create_portal(request: PortalRequest) -> Result<PortalSession, PluginError>;
+
+    /// Verifies and normalizes an inbound webhook. Forged or stale: `unauthorized`.
+    fn handle_webhook(request: WebhookRequest) -> Result<WebhookOutcome, PluginError>;
+
+    /// The provider's current state of subscription `id`. By default unsupported: the host
+    /// then orders events by their creation time alone.
+    fn get_subscription(id: String) -> Result<Option<Subscription>, PluginError> {
+        let _ = id;
+        Err(PluginError::unsupported(
+            "this provider cannot fetch subscriptions",
+        ))
+    }
+
+    /// Serves a page under `/dev/`. By default unsupported (the host answers 404).
+    fn serve_page(request: PageRequest) -> Result<PageResponse, PluginError> {
+        let _ = request;
+        Err(PluginError::unsupported("this provider serves no pages"))
+    }
+}
+
+impl WebhookRequest {
+    /// The first value of header `name`, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl PageRequest {
+    /// The first value of header `name`, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The decoded `(key, value)` pairs of the query string.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    /// The decoded `(key, value)` pairs of a form body.
+    pub fn form_pairs(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(&self.body).into_owned().collect()
+    }
+}
+
+impl PageResponse {
+    /// A `text/html` page.
+    pub fn html(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body: body.into().into_bytes(),
+        }
+    }
+
+    /// A `303 See Other` redirect to `location`.
+    pub fn redirect(location: impl Into<String>) -> Self {
+        Self {
+            status: 303,
+            headers: vec![("location".into(), location.into())],
+            body: Vec::new(),
+        }
+    }
+}
+
+/// Exports a [`BillingProvider`] implementation as this component's `billing-provider` world.
+#[macro_export]
+macro_rules! export_billing_provider {
+    ($plugin:ty) => {
+        $crate::__embed_contract_version!();
+
+        #[doc(hidden)]
+        pub struct __AvaBillingProviderExport;
+
+        impl $crate::__bindings::billing_provider::Guest for __AvaBillingProviderExport {
+            fn metadata() -> $crate::PluginInfo {
+                <$plugin as $crate::billing::BillingProvider>::metadata()
+            }
+            fn create_checkout(
+                request: $crate::billing::CheckoutRequest,
+            ) -> ::core::result::Result<$crate::billing::CheckoutSession, $crate::PluginError> {
+                <$plugin as $crate::billing::BillingProvider>::create_checkout(request)
+            }
+            fn create_portal(
+                request: $crate::billing::PortalRequest,
+            ) -> ::core::result::Result<$crate::billing::PortalSession, $crate::PluginError> {
+                <$plugin as $crate::billing::BillingProvider>::create_portal(request)
+            }
+            fn handle_webhook(
+                request: $crate::billing::WebhookRequest,
+            ) -> ::core::result::Result<$crate::billing::WebhookOutcome, $crate::PluginError> {
+                <$plugin as $crate::billing::BillingProvider>::handle_webhook(request)
+            }
+            fn get_subscription(
+                id: ::std::string::String,
+            ) -> ::core::result::Result<
+                ::core::option::Option<$crate::billing::Subscription>,
+                $crate::PluginError,
+            > {
+                <$plugin as $crate::billing::BillingProvider>::get_subscription(id)
+            }
+            fn serve_page(
+                request: $crate::billing::PageRequest,
+            ) -> ::core::result::Result<$crate::billing::PageResponse, $crate::PluginError> {
+                <$plugin as $crate::billing::BillingProvider>::serve_page(request)
+            }
+        }
+
+        $crate::__bindings::billing_provider::__export_billing_provider_world!(
+            __AvaBillingProviderExport with_types_in $crate::__bindings::billing_provider
+        );
+    };
+}

@@ -1,0 +1,94 @@
+//! Chat persona plugins: the character the user talks to.
+//!
+//! Implement [`ChatPersona`] and export it with [`export_chat_persona!`](crate::export_chat_persona).
+
+pub use crate::bindings::chat_persona::ava::plugin::chat::{
+    ChatMessage, ChatMode, ChatReply, ChatRequest, Persona, PhotoRequest, Role, SummaryRequest,
+    TokenUsage,
+};
+use crate::{PluginError, PluginInfo, host_call};
+
+/// A persona plugin. Only `metadata` and `reply` are required.
+pub trait ChatPersona {
+    /// Who the plugin is; see [`plugin_info!`](crate::plugin_info).
+    fn metadata() -> PluginInfo;
+
+    /// Answers one turn in full.
+    fn reply(request: ChatRequest) -> Result<ChatReply, PluginError>;
+
+    /// Answers one turn while pushing text with [`push`] as it is produced, and returns the
+    /// whole reply. By default: `reply`, pushed in one piece.
+    fn stream_reply(request: ChatRequest) -> Result<ChatReply, PluginError> {
+        let reply = Self::reply(request)?;
+        push(&reply.text);
+        Ok(reply)
+    }
+
+    /// Folds `request.turns` into the rolling memory. By default unsupported: the host then
+    /// keeps a plain window of recent messages.
+    fn summarize(request: SummaryRequest) -> Result<String, PluginError> {
+        let _ = request;
+        Err(PluginError::unsupported("this persona does not summarize"))
+    }
+}
+
+/// Streams `delta` to the user as part of the reply being produced.
+pub fn push(delta: &str) {
+    if !delta.is_empty() {
+        host_call::push_reply(delta)
+    }
+}
+
+impl ChatReply {
+    /// A text-only reply.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            photo: None,
+            model: None,
+            usage: None,
+        }
+    }
+
+    /// Attaches a photo request.
+    pub fn with_photo(mut self, photo: PhotoRequest) -> Self {
+        self.photo = Some(photo);
+        self
+    }
+}
+
+/// Exports a [`ChatPersona`] implementation as this component's `chat-persona` world.
+#[macro_export]
+macro_rules! export_chat_persona {
+    ($plugin:ty) => {
+        $crate::__embed_contract_version!();
+
+        #[doc(hidden)]
+        pub struct __AvaChatPersonaExport;
+
+        impl $crate::__bindings::chat_persona::Guest for __AvaChatPersonaExport {
+            fn metadata() -> $crate::PluginInfo {
+                <$plugin as $crate::chat::ChatPersona>::metadata()
+            }
+            fn reply(
+                request: $crate::chat::ChatRequest,
+            ) -> ::core::result::Result<$crate::chat::ChatReply, $crate::PluginError> {
+                <$plugin as $crate::chat::ChatPersona>::reply(request)
+            }
+            fn stream_reply(
+                request: $crate::chat::ChatRequest,
+            ) -> ::core::result::Result<$crate::chat::ChatReply, $crate::PluginError> {
+                <$plugin as $crate::chat::ChatPersona>::stream_reply(request)
+            }
+            fn summarize(
+                request: $crate::chat::SummaryRequest,
+            ) -> ::core::result::Result<::std::string::String, $crate::PluginError> {
+                <$plugin as $crate::chat::ChatPersona>::summarize(request)
+            }
+        }
+
+        $crate::__bindings::chat_persona::__export_chat_persona_world!(
+            __AvaChatPersonaExport with_types_in $crate::__bindings::chat_persona
+        );
+    };
+}

@@ -1,0 +1,77 @@
+//! Image generation: the records, the [`ImageProvider`] trait for image plugins, and
+//! [`generate`] for job handlers (forwarded by the host to the active image plugin).
+
+#[cfg(any(feature = "image-provider", feature = "job-handler"))]
+use crate::PluginError;
+#[cfg(feature = "image-provider")]
+use crate::PluginInfo;
+pub use crate::bindings::base::ava::plugin::image_types::{
+    GeneratedImage, ImageBytes, ImageData, ImageOutput, ImageRequest,
+};
+
+/// An image provider plugin. Export it with
+/// [`export_image_provider!`](crate::export_image_provider).
+#[cfg(feature = "image-provider")]
+pub trait ImageProvider {
+    /// Who the plugin is; see [`plugin_info!`](crate::plugin_info).
+    fn metadata() -> PluginInfo;
+
+    /// Draws an image: bytes, or a URL on the plugin's allowlist for the host to download.
+    fn generate(request: ImageRequest) -> Result<ImageOutput, PluginError>;
+}
+
+/// Generates an image with whichever image plugin is active (job handlers only).
+#[cfg(feature = "job-handler")]
+pub fn generate(request: &ImageRequest) -> Result<GeneratedImage, PluginError> {
+    crate::host_call::generate_image(request)
+}
+
+impl ImageOutput {
+    /// An image returned as bytes.
+    pub fn bytes(content_type: &str, data: Vec<u8>) -> Self {
+        Self {
+            image: ImageData::Bytes(ImageBytes {
+                content_type: content_type.to_string(),
+                data,
+            }),
+            seed: None,
+            model: None,
+        }
+    }
+
+    /// An image the host downloads from `url`.
+    pub fn url(url: impl Into<String>) -> Self {
+        Self {
+            image: ImageData::Url(url.into()),
+            seed: None,
+            model: None,
+        }
+    }
+}
+
+/// Exports an [`ImageProvider`] implementation as this component's `image-provider` world.
+#[cfg(feature = "image-provider")]
+#[macro_export]
+macro_rules! export_image_provider {
+    ($plugin:ty) => {
+        $crate::__embed_contract_version!();
+
+        #[doc(hidden)]
+        pub struct __AvaImageProviderExport;
+
+        impl $crate::__bindings::image_provider::Guest for __AvaImageProviderExport {
+            fn metadata() -> $crate::PluginInfo {
+                <$plugin as $crate::images::ImageProvider>::metadata()
+            }
+            fn generate(
+                request: $crate::images::ImageRequest,
+            ) -> ::core::result::Result<$crate::images::ImageOutput, $crate::PluginError> {
+                <$plugin as $crate::images::ImageProvider>::generate(request)
+            }
+        }
+
+        $crate::__bindings::image_provider::__export_image_provider_world!(
+            __AvaImageProviderExport with_types_in $crate::__bindings::image_provider
+        );
+    };
+}
