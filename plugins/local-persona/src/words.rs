@@ -1,0 +1,220 @@
+//! Reading the user's text the way a person skims it: case-insensitive, punctuation-blind.
+
+/// The lowercase words of `text`. Apostrophes are dropped inside words (`I'll` → `ill`,
+/// `what’s` → `whats`) so contractions match one spelling; every other non-alphanumeric
+/// character separates words.
+pub fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            current.extend(c.to_lowercase());
+        } else if c == '\'' || c == '’' {
+            continue;
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Whether `phrase` (space-separated lowercase words) occurs in `words` as consecutive words.
+pub fn has_phrase(words: &[String], phrase: &str) -> bool {
+    find_phrase(words, phrase).is_some()
+}
+
+/// The index of the first word of the first occurrence of `phrase` in `words`.
+pub fn find_phrase(words: &[String], phrase: &str) -> Option<usize> {
+    let needle: Vec<&str> = phrase.split_whitespace().collect();
+    if needle.is_empty() || needle.len() > words.len() {
+        return None;
+    }
+    (0..=words.len() - needle.len()).find(|&i| {
+        needle
+            .iter()
+            .zip(&words[i..])
+            .all(|(n, w)| *n == w.as_str())
+    })
+}
+
+/// Whether any word of `words` is one of `set`.
+pub fn any_of(words: &[String], set: &[&str]) -> bool {
+    words.iter().any(|w| set.contains(&w.as_str()))
+}
+
+/// Words that carry no topic: pronouns, articles, auxiliaries, fillers.
+pub const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "after",
+    "again",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "but",
+    "by",
+    "can",
+    "cant",
+    "could",
+    "couldnt",
+    "did",
+    "didnt",
+    "do",
+    "does",
+    "doesnt",
+    "dont",
+    "for",
+    "from",
+    "get",
+    "got",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "him",
+    "his",
+    "how",
+    "i",
+    "id",
+    "if",
+    "ill",
+    "im",
+    "in",
+    "into",
+    "is",
+    "isnt",
+    "it",
+    "its",
+    "ive",
+    "just",
+    "like",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "not",
+    "now",
+    "of",
+    "off",
+    "oh",
+    "ok",
+    "okay",
+    "on",
+    "or",
+    "our",
+    "out",
+    "over",
+    "please",
+    "really",
+    "she",
+    "should",
+    "so",
+    "some",
+    "still",
+    "such",
+    "than",
+    "that",
+    "thats",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "think",
+    "this",
+    "those",
+    "to",
+    "today",
+    "too",
+    "um",
+    "up",
+    "very",
+    "was",
+    "wasnt",
+    "we",
+    "well",
+    "were",
+    "what",
+    "whats",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "why",
+    "will",
+    "with",
+    "would",
+    "wouldnt",
+    "yeah",
+    "yes",
+    "you",
+    "youre",
+    "your",
+    "yours",
+    "going",
+    "gonna",
+    "wanna",
+    "want",
+    "need",
+    "know",
+    "maybe",
+    "much",
+    "many",
+    "only",
+    "been",
+    "there",
+    "theyre",
+    "something",
+    "anything",
+    "everything",
+    "lot",
+    "kind",
+    "sort",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn punctuation_separates_and_case_folds() {
+        assert_eq!(words("Send.ME a PIC!!!"), ["send", "me", "a", "pic"]);
+    }
+
+    #[test]
+    fn apostrophes_join_contractions() {
+        assert_eq!(words("I'll see what’s up"), ["ill", "see", "whats", "up"]);
+    }
+
+    #[test]
+    fn phrases_match_whole_words_only() {
+        let w = words("can I see you?");
+        assert_eq!(find_phrase(&w, "i see you"), Some(1));
+        assert!(!has_phrase(&words("can I seek you"), "i see you"));
+    }
+}
