@@ -1,0 +1,43 @@
+//! `/health` (the process answers) and `/health/ready` (it can serve: plugins loaded).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(live))
+        .route("/health/ready", get(ready))
+}
+
+async fn live() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let set = state.registry.current();
+    let status = state.registry.status();
+    let plugins: Vec<Value> = set
+        .plugins()
+        .map(|p| json!({ "name": p.name(), "world": p.world().wit_name() }))
+        .collect();
+    // The registry only ever holds a set that loaded and validated in full; a refused reload
+    // leaves the previous set serving, so it is reported but does not make the host unready.
+    let body = json!({
+        "status": "ready",
+        "checks": {
+            "plugins": {
+                "ok": true,
+                "generation": status.generation,
+                "loaded": plugins,
+                "last_reload_error": status.last_error,
+            }
+        }
+    });
+    (StatusCode::OK, Json(body))
+}

@@ -1,0 +1,3 @@
+//! Commands other than `serve`.
+
+pub mod plugins;

@@ -1,0 +1,330 @@
+//! The model of `ava.toml`: which plugins exist, what they may do, which serves each slot.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The whole plugin file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvaConfig {
+    /// Engine-wide settings; changing them needs a restart.
+    #[serde(default)]
+    pub runtime: RuntimeConfig,
+    /// Which plugin serves each slot.
+    #[serde(default)]
+    pub plugins: SlotsConfig,
+    /// Every plugin, by name.
+    #[serde(default)]
+    pub plugin: BTreeMap<String, PluginConfig>,
+}
+
+/// Engine-wide settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// Instances that can run at once across all plugins (the pooling allocator's size).
+    /// Default: the sum of the plugins' `concurrency`, at least 16.
+    pub max_instances: Option<u32>,
+    /// The largest memory any plugin may be given, in MiB.
+    pub max_memory_mib: u32,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            max_instances: None,
+            max_memory_mib: 512,
+        }
+    }
+}
+
+/// `[plugins.<slot>] use = "name"`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotConfig {
+    #[serde(rename = "use")]
+    pub plugin: String,
+}
+
+/// `[plugins.jobs] use = ["name", ...]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsSlot {
+    #[serde(rename = "use", default)]
+    pub plugins: Vec<String>,
+}
+
+/// The slots: one active plugin for billing, persona and images; any number of job handlers.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotsConfig {
+    pub billing: Option<SlotConfig>,
+    pub persona: Option<SlotConfig>,
+    pub images: Option<SlotConfig>,
+    #[serde(default)]
+    pub jobs: JobsSlot,
+}
+
+/// One `[plugin.<name>]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// The component file, relative to the configuration file.
+    pub path: PathBuf,
+    /// A disabled plugin is not loaded.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Destinations the plugin may reach over HTTP: `host`, `host:port`, `scheme://host[:port]`,
+    /// `*.domain` for subdomains, or `self` for this host's own public URL.
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// The plugin's configuration: literal values, `{ env = "NAME" }`, or `{ generate = true }`
+    /// for a random secret kept in the data folder.
+    #[serde(default)]
+    pub config: BTreeMap<String, ConfigValue>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Resource limits of one plugin; every call gets them afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Linear memory, in MiB.
+    pub memory_mib: u32,
+    /// Wall-clock time for one call, in milliseconds, host calls included.
+    pub timeout_ms: u64,
+    /// Optional instruction budget per call (deterministic, unlike the timeout).
+    pub fuel: Option<u64>,
+    /// Largest HTTP response body the plugin may receive, in bytes.
+    pub max_http_response_bytes: u64,
+    /// Largest value a call may return, in bytes.
+    pub max_output_bytes: u64,
+    /// Calls of this plugin that may run at once; more wait for a free slot.
+    pub concurrency: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            memory_mib: 64,
+            timeout_ms: 10_000,
+            fuel: None,
+            max_http_response_bytes: 8 << 20,
+            max_output_bytes: 16 << 20,
+            concurrency: 32,
+        }
+    }
+}
+
+/// One configuration value.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ConfigValue {
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Boolean(bool),
+    /// Read from an environment variable when the plugin is loaded.
+    Env {
+        env: String,
+    },
+    /// A random secret generated once and kept in the data folder.
+    Generate {
+        generate: bool,
+    },
+}
+
+impl AvaConfig {
+    /// Checks what can be checked without loading plugins.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        for (name, plugin) in &self.plugin {
+            if !valid_name(name) {
+                return Err(format!(
+                    "plugin name `{name}`: use lowercase letters, digits, `-` and `_`"
+                ));
+            }
+            let limits = &plugin.limits;
+            if limits.memory_mib == 0 || limits.memory_mib > self.runtime.max_memory_mib {
+                return Err(format!(
+                    "plugin `{name}`: limits.memory_mib must be between 1 and runtime.max_memory_mib ({})",
+                    self.runtime.max_memory_mib
+                ));
+            }
+            if limits.timeout_ms == 0 || limits.concurrency == 0 {
+                return Err(format!(
+                    "plugin `{name}`: limits.timeout_ms and limits.concurrency must be positive"
+                ));
+            }
+            if let Some((key, _)) = plugin
+                .config
+                .iter()
+                .find(|(_, v)| matches!(v, ConfigValue::Generate { generate: false }))
+            {
+                return Err(format!(
+                    "plugin `{name}`: config `{key}` = {{ generate = false }} means nothing; give a value"
+                ));
+            }
+        }
+        let slots = [
+            ("billing", &self.plugins.billing),
+            ("persona", &self.plugins.persona),
+            ("images", &self.plugins.images),
+        ];
+        for (slot, used) in slots {
+            if let Some(used) = used {
+                self.check_slot_target(slot, &used.plugin)?;
+            }
+        }
+        for name in &self.plugins.jobs.plugins {
+            self.check_slot_target("jobs", name)?;
+        }
+        Ok(())
+    }
+
+    fn check_slot_target(&self, slot: &str, name: &str) -> Result<(), String> {
+        match self.plugin.get(name) {
+            None => Err(format!(
+                "[plugins.{slot}] uses `{name}`, but there is no [plugin.{name}]"
+            )),
+            Some(p) if !p.enabled => Err(format!(
+                "[plugins.{slot}] uses `{name}`, which is disabled (enabled = false)"
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The pool size: configured, or the sum of every plugin's concurrency (at least 16).
+    pub fn max_instances(&self) -> u32 {
+        self.runtime.max_instances.unwrap_or_else(|| {
+            let sum: u32 = self
+                .plugin
+                .values()
+                .map(|p| p.limits.concurrency)
+                .fold(0u32, u32::saturating_add);
+            sum.clamp(16, 4096)
+        })
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::parse;
+
+    fn parse_str(text: &str) -> Result<AvaConfig, String> {
+        parse(text, Path::new("ava.toml"), Path::new("/etc/ava"), []).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_architecture_example_parses() {
+        let config = parse_str(
+            r#"
+            [plugins.billing]
+            use = "stripe"
+
+            [plugin.stripe]
+            path = "plugins/stripe_billing.wasm"
+            enabled = true
+            allow_hosts = ["api.stripe.com"]
+            limits = { memory_mib = 64, timeout_ms = 10000 }
+            config = { price_id = { env = "STRIPE_PRICE_ID" }, secret_key = { env = "STRIPE_SECRET_KEY" } }
+            "#,
+        )
+        .unwrap();
+        let stripe = &config.plugin["stripe"];
+        assert_eq!(config.plugins.billing.as_ref().unwrap().plugin, "stripe");
+        assert_eq!(
+            stripe.path,
+            Path::new("/etc/ava/plugins/stripe_billing.wasm")
+        );
+        assert_eq!(stripe.limits.memory_mib, 64);
+        assert_eq!(
+            stripe.limits.concurrency,
+            LimitsConfig::default().concurrency
+        );
+        assert_eq!(
+            stripe.config["secret_key"],
+            ConfigValue::Env {
+                env: "STRIPE_SECRET_KEY".into()
+            }
+        );
+    }
+
+    #[test]
+    fn literal_values_of_every_toml_kind_are_accepted() {
+        let config = parse_str(
+            r#"
+            [plugin.p]
+            path = "p.wasm"
+            config = { a = "x", b = 3, c = 0.5, d = true, e = { generate = true } }
+            "#,
+        )
+        .unwrap();
+        let values = &config.plugin["p"].config;
+        assert_eq!(values["b"], ConfigValue::Integer(3));
+        assert_eq!(values["e"], ConfigValue::Generate { generate: true });
+    }
+
+    #[test]
+    fn a_typo_in_a_key_is_refused() {
+        let err = parse_str("[plugin.p]\npath = \"p.wasm\"\nenabeld = false\n").unwrap_err();
+        assert!(err.contains("enabeld"), "{err}");
+    }
+
+    #[test]
+    fn a_slot_naming_a_missing_plugin_is_refused() {
+        let err = parse_str("[plugins.persona]\nuse = \"ghost\"\n").unwrap_err();
+        assert!(err.contains("no [plugin.ghost]"), "{err}");
+    }
+
+    #[test]
+    fn a_slot_naming_a_disabled_plugin_is_refused() {
+        let err = parse_str(
+            "[plugins.persona]\nuse = \"p\"\n[plugin.p]\npath = \"p.wasm\"\nenabled = false\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("disabled"), "{err}");
+    }
+
+    #[test]
+    fn memory_above_the_runtime_cap_is_refused() {
+        let err = parse_str(
+            "[runtime]\nmax_memory_mib = 128\n[plugin.p]\npath = \"p.wasm\"\nlimits = { memory_mib = 256 }\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("max_memory_mib (128)"), "{err}");
+    }
+
+    #[test]
+    fn pool_size_defaults_to_the_sum_of_concurrency() {
+        let config = parse_str(
+            "[plugin.a]\npath = \"a.wasm\"\nlimits = { concurrency = 40 }\n[plugin.b]\npath = \"b.wasm\"\nlimits = { concurrency = 10 }\n",
+        )
+        .unwrap();
+        assert_eq!(config.max_instances(), 50);
+        assert_eq!(AvaConfig::default().max_instances(), 16);
+    }
+
+    #[test]
+    fn bad_plugin_names_are_refused() {
+        let err = parse_str("[plugin.Bad]\npath = \"p.wasm\"\n").unwrap_err();
+        assert!(err.contains("`Bad`"), "{err}");
+    }
+}

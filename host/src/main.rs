@@ -1,0 +1,57 @@
+//! `ava`: the command line. Every setting is a flag that is also an environment variable.
+
+use clap::{Parser, Subcommand};
+
+use ava_host::config::Settings;
+use ava_host::{app, cli, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ava",
+    version,
+    about = "Ava: an AI companion, built from plugins"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the HTTP server.
+    Serve,
+    /// Inspects the plugins of `ava.toml`.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginsCommand {
+    /// Loads and validates every plugin and prints a table; exits 1 on any problem.
+    Check,
+    /// Lists the configured plugins without loading them.
+    List,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = cli.settings;
+    telemetry::init(&settings.log, settings.is_production());
+    match cli.command {
+        Command::Serve => app::serve(settings).await,
+        Command::Plugins { command } => match command {
+            PluginsCommand::Check => {
+                if !cli::plugins::check(&settings).await? {
+                    std::process::exit(1);
+                }
+                Ok(())
+            }
+            PluginsCommand::List => cli::plugins::list(&settings),
+        },
+    }
+}

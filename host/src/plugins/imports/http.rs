@@ -1,0 +1,347 @@
+//! `host.http-fetch` and `host.http-stream`: outgoing HTTP, performed by the host.
+//!
+//! The destination is checked against the plugin's allowlist before anything is sent, and
+//! every redirect hop again (redirects are followed here, not by the client), `{secret:NAME}`
+//! placeholders in header values are filled in here and nowhere else (and dropped when a
+//! redirect leaves the origin), the body is capped, and the call's deadline bounds every wait.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::ExposeSecret;
+use url::Url;
+use wasmtime::component::Resource;
+
+use crate::plugins::bindings::job_handler::ava::plugin::host::StreamedResponse;
+use crate::plugins::ctx::CallCtx;
+use crate::plugins::grants::Grants;
+use crate::plugins::types::{HttpError, HttpMethod, HttpRequest, HttpResponse};
+
+/// Headers a plugin may not set: the host computes them.
+const FORBIDDEN_HEADERS: &[&str] = &["host", "content-length", "transfer-encoding", "connection"];
+/// Redirect hops followed before giving up.
+const MAX_REDIRECTS: usize = 5;
+
+/// A response body being read by a plugin (the `body-stream` resource).
+pub struct BodyStream {
+    response: reqwest::Response,
+    received: u64,
+    cap: u64,
+}
+
+/// Sends `request` for the calling plugin and reads the whole body.
+pub async fn fetch(ctx: &mut CallCtx, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+    let grants = &ctx.grants;
+    let cap = grants.limits.max_http_response_bytes;
+    let response = send(&ctx.http, grants, ctx.deadline, request).await?;
+    let status = response.status().as_u16();
+    let headers = header_pairs(response.headers());
+    let body = read_body(response, cap, ctx.deadline).await?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Sends `request` for the calling plugin and hands the body over as a resource.
+pub async fn stream(
+    ctx: &mut CallCtx,
+    request: HttpRequest,
+) -> wasmtime::Result<Result<StreamedResponse, HttpError>> {
+    let response = match send(&ctx.http, &ctx.grants, ctx.deadline, request).await {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let cap = ctx.grants.limits.max_http_response_bytes;
+    if let Some(len) = response.content_length().filter(|len| *len > cap) {
+        tracing::debug!(plugin = %ctx.grants.name, len, "streamed response over the cap");
+        return Ok(Err(HttpError::TooLarge(cap)));
+    }
+    let status = response.status().as_u16();
+    let headers = header_pairs(response.headers());
+    let body = ctx.table.push(BodyStream {
+        response,
+        received: 0,
+        cap,
+    })?;
+    Ok(Ok(StreamedResponse {
+        status,
+        headers,
+        body,
+    }))
+}
+
+/// The next chunk of a streamed body.
+pub async fn next_chunk(
+    ctx: &mut CallCtx,
+    stream: &Resource<BodyStream>,
+) -> wasmtime::Result<Result<Option<Vec<u8>>, HttpError>> {
+    let remaining = ctx.remaining();
+    let body = ctx.table.get_mut(stream)?;
+    let chunk = match tokio::time::timeout(remaining, body.response.chunk()).await {
+        Err(_) => return Ok(Err(HttpError::Timeout)),
+        Ok(Err(err)) => return Ok(Err(map_error(&err))),
+        Ok(Ok(chunk)) => chunk,
+    };
+    let Some(chunk) = chunk else {
+        return Ok(Ok(None));
+    };
+    body.received += chunk.len() as u64;
+    if body.received > body.cap {
+        return Ok(Err(HttpError::TooLarge(body.cap)));
+    }
+    Ok(Ok(Some(chunk.to_vec())))
+}
+
+/// Downloads `url` with `grants` (an image plugin's output URL): same allowlist, same cap.
+pub async fn download(
+    client: &reqwest::Client,
+    grants: &Grants,
+    url: &str,
+    deadline: Instant,
+) -> Result<(Option<String>, Vec<u8>), HttpError> {
+    let request = HttpRequest {
+        method: HttpMethod::Get,
+        url: url.to_string(),
+        headers: Vec::new(),
+        body: Vec::new(),
+        timeout_ms: None,
+    };
+    let response = send(client, grants, deadline, request).await?;
+    if !response.status().is_success() {
+        return Err(HttpError::Protocol(format!(
+            "downloading {url}: HTTP {}",
+            response.status().as_u16()
+        )));
+    }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = read_body(response, grants.limits.max_http_response_bytes, deadline).await?;
+    Ok((content_type, body))
+}
+
+/// Checks `request` against `grants` and sends it, following redirects. Nothing leaves the
+/// host unless the destination is allowed and every secret placeholder resolves.
+async fn send(
+    client: &reqwest::Client,
+    grants: &Grants,
+    deadline: Instant,
+    request: HttpRequest,
+) -> Result<reqwest::Response, HttpError> {
+    let mut url = Url::parse(&request.url)
+        .map_err(|e| HttpError::InvalidRequest(format!("bad URL {:?}: {e}", request.url)))?;
+    let mut method = match request.method {
+        HttpMethod::Get => reqwest::Method::GET,
+        HttpMethod::Head => reqwest::Method::HEAD,
+        HttpMethod::Post => reqwest::Method::POST,
+        HttpMethod::Put => reqwest::Method::PUT,
+        HttpMethod::Patch => reqwest::Method::PATCH,
+        HttpMethod::Delete => reqwest::Method::DELETE,
+    };
+    let (mut headers, secret_headers) = build_headers(grants, &request.headers)?;
+    let mut body = request.body;
+    let origin_of_secrets = origin(&url);
+    let budget = deadline.saturating_duration_since(Instant::now());
+    let deadline = Instant::now()
+        + request
+            .timeout_ms
+            .map(|ms| Duration::from_millis(u64::from(ms)).min(budget))
+            .unwrap_or(budget);
+
+    for hop in 0..=MAX_REDIRECTS {
+        check_destination(grants, &url)?;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(HttpError::Timeout);
+        }
+        let started = Instant::now();
+        let result = client
+            .request(method.clone(), url.clone())
+            .headers(headers.clone())
+            .body(body.clone())
+            .timeout(remaining)
+            .send()
+            .await;
+        tracing::debug!(
+            plugin = %grants.name,
+            %method,
+            url = %url,
+            status = result.as_ref().map(|r| r.status().as_u16()).unwrap_or(0),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "plugin HTTP request"
+        );
+        metrics::counter!("ava_plugin_http_requests_total", "plugin" => grants.name.clone(), "outcome" => if result.is_ok() { "sent" } else { "failed" }).increment(1);
+        let response = result.map_err(|e| map_error(&e))?;
+        let Some(next) = redirect_target(&response, &url) else {
+            return Ok(response);
+        };
+        if hop == MAX_REDIRECTS {
+            break;
+        }
+        // 303, and 301/302 after a POST, turn into a GET without a body, as browsers do.
+        let status = response.status().as_u16();
+        if status == 303 || (matches!(status, 301 | 302) && method == reqwest::Method::POST) {
+            method = reqwest::Method::GET;
+            body = Vec::new();
+            headers.remove(reqwest::header::CONTENT_TYPE);
+        }
+        // Secrets were meant for the origin the plugin named, not for wherever it redirects.
+        if origin(&next) != origin_of_secrets {
+            for name in &secret_headers {
+                headers.remove(name);
+            }
+            headers.remove(reqwest::header::AUTHORIZATION);
+            headers.remove(reqwest::header::COOKIE);
+        }
+        url = next;
+    }
+    Err(HttpError::Protocol(format!(
+        "more than {MAX_REDIRECTS} redirects"
+    )))
+}
+
+fn check_destination(grants: &Grants, url: &Url) -> Result<(), HttpError> {
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(HttpError::InvalidRequest(format!(
+            "only http and https URLs are allowed, not {}",
+            url.scheme()
+        )));
+    }
+    if grants.allowlist.permits(url) {
+        return Ok(());
+    }
+    tracing::warn!(
+        plugin = %grants.name,
+        destination = %origin(url),
+        "plugin HTTP request refused: not on its allowlist"
+    );
+    metrics::counter!("ava_plugin_http_requests_total", "plugin" => grants.name.clone(), "outcome" => "denied").increment(1);
+    Err(HttpError::Denied(format!(
+        "{} is not on the allowlist of plugin `{}`",
+        origin(url),
+        grants.name
+    )))
+}
+
+/// Where a redirect response points, resolved against the request URL.
+fn redirect_target(response: &reqwest::Response, url: &Url) -> Option<Url> {
+    if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    url.join(location).ok()
+}
+
+/// The request headers with secrets filled in, and the names of the headers that hold one.
+fn build_headers(
+    grants: &Grants,
+    pairs: &[(String, String)],
+) -> Result<(HeaderMap, Vec<HeaderName>), HttpError> {
+    let mut headers = HeaderMap::with_capacity(pairs.len());
+    let mut secret_headers = Vec::new();
+    for (name, value) in pairs {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| HttpError::InvalidRequest(format!("bad header name {name:?}")))?;
+        if FORBIDDEN_HEADERS.contains(&header.as_str()) {
+            return Err(HttpError::InvalidRequest(format!(
+                "header {name} is set by the host"
+            )));
+        }
+        let has_secret = ava_sdk::contract::has_secret_placeholder(value);
+        let value = ava_sdk::contract::expand_secret_placeholders(value, |secret| {
+            grants
+                .secret(secret)
+                .map(|s| s.expose_secret().to_string())
+                .ok_or_else(|| HttpError::SecretNotGranted(secret.to_string()))
+        })?;
+        let mut value = HeaderValue::from_str(&value)
+            .map_err(|_| HttpError::InvalidRequest(format!("bad value for header {name}")))?;
+        // Keeps the value out of reqwest's and hyper's debug output.
+        value.set_sensitive(has_secret);
+        if has_secret {
+            secret_headers.push(header.clone());
+        }
+        headers.append(header, value);
+    }
+    Ok((headers, secret_headers))
+}
+
+async fn read_body(
+    mut response: reqwest::Response,
+    cap: u64,
+    deadline: Instant,
+) -> Result<Vec<u8>, HttpError> {
+    if response.content_length().is_some_and(|len| len > cap) {
+        return Err(HttpError::TooLarge(cap));
+    }
+    let mut body = Vec::new();
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(remaining, response.chunk())
+            .await
+            .map_err(|_| HttpError::Timeout)?
+            .map_err(|e| map_error(&e))?;
+        let Some(chunk) = chunk else {
+            return Ok(body);
+        };
+        if body.len() as u64 + chunk.len() as u64 > cap {
+            return Err(HttpError::TooLarge(cap));
+        }
+        body.extend_from_slice(&chunk);
+    }
+}
+
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn origin(url: &Url) -> String {
+    match url.port_or_known_default() {
+        Some(port) => format!(
+            "{}://{}:{port}",
+            url.scheme(),
+            url.host_str().unwrap_or("?")
+        ),
+        None => format!("{}://{}", url.scheme(), url.host_str().unwrap_or("?")),
+    }
+}
+
+fn map_error(err: &reqwest::Error) -> HttpError {
+    if err.is_timeout() {
+        HttpError::Timeout
+    } else if err.is_connect() {
+        HttpError::Connection(chain(err))
+    } else if err.is_builder() || err.is_request() && err.url().is_none() {
+        HttpError::InvalidRequest(chain(err))
+    } else {
+        HttpError::Protocol(chain(err))
+    }
+}
+
+/// The error and its causes, one line.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        out.push_str(": ");
+        out.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    out
+}

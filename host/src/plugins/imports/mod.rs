@@ -1,0 +1,48 @@
+//! The host imports: one module per capability, each with its own grant check. `host.rs`
+//! wires the generated `host` interface trait to them.
+
+mod clock;
+mod config;
+mod host;
+pub mod http;
+mod images;
+mod kv;
+mod log;
+mod photos;
+mod reply_stream;
+
+use wasmtime::component::{HasSelf, Linker};
+
+use super::bindings::{billing_provider, chat_persona, job_handler};
+use super::ctx::CallCtx;
+
+/// Adds WASI (with nothing granted) and every `ava:plugin` interface to `linker`. One linker
+/// serves every world: a component only gets what it imports, and a world imports only what
+/// its kind may use.
+pub fn add_to_linker(linker: &mut Linker<CallCtx>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    use job_handler::ava::plugin as shared;
+    shared::types::add_to_linker::<CallCtx, HasSelf<CallCtx>>(linker, |c| c)?;
+    shared::host::add_to_linker::<CallCtx, HasSelf<CallCtx>>(linker, |c| c)?;
+    shared::image_types::add_to_linker::<CallCtx, HasSelf<CallCtx>>(linker, |c| c)?;
+    shared::images::add_to_linker::<CallCtx, HasSelf<CallCtx>>(linker, |c| c)?;
+    shared::photos::add_to_linker::<CallCtx, HasSelf<CallCtx>>(linker, |c| c)?;
+    shared::job_types::add_to_linker::<CallCtx, HasSelf<CallCtx>>(linker, |c| c)?;
+    chat_persona::ava::plugin::chat::add_to_linker::<CallCtx, HasSelf<CallCtx>>(linker, |c| c)?;
+    chat_persona::ava::plugin::reply_stream::add_to_linker::<CallCtx, HasSelf<CallCtx>>(
+        linker,
+        |c| c,
+    )?;
+    billing_provider::ava::plugin::billing::add_to_linker::<CallCtx, HasSelf<CallCtx>>(
+        linker,
+        |c| c,
+    )?;
+    Ok(())
+}
+
+// Interfaces that only define types.
+impl job_handler::ava::plugin::types::Host for CallCtx {}
+impl job_handler::ava::plugin::image_types::Host for CallCtx {}
+impl job_handler::ava::plugin::job_types::Host for CallCtx {}
+impl chat_persona::ava::plugin::chat::Host for CallCtx {}
+impl billing_provider::ava::plugin::billing::Host for CallCtx {}

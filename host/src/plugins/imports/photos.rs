@@ -1,0 +1,51 @@
+//! `photos`: a job handler reads and completes only the photo its job names.
+
+use std::sync::Arc;
+
+use crate::plugins::bindings::job_handler::ava::plugin::photos::Host;
+use crate::plugins::ctx::CallCtx;
+use crate::plugins::services::PhotoStore;
+use crate::plugins::types::{GeneratedImage, PhotoSpec, PluginError};
+
+fn granted(ctx: &CallCtx, id: &str) -> Result<Arc<dyn PhotoStore>, PluginError> {
+    if ctx.scope.photo_id.as_deref() != Some(id) {
+        return Err(PluginError::InvalidInput(format!(
+            "photo {id} is not part of this job"
+        )));
+    }
+    ctx.services
+        .photos
+        .clone()
+        .ok_or_else(|| PluginError::Unsupported("this host process has no photo store".into()))
+}
+
+impl Host for CallCtx {
+    async fn get(&mut self, id: String) -> wasmtime::Result<Result<PhotoSpec, PluginError>> {
+        Ok(match granted(self, &id) {
+            Ok(store) => store.get(&id).await,
+            Err(err) => Err(err),
+        })
+    }
+
+    async fn save(
+        &mut self,
+        id: String,
+        image: GeneratedImage,
+    ) -> wasmtime::Result<Result<(), PluginError>> {
+        Ok(match granted(self, &id) {
+            Ok(store) => store.save(&id, image).await,
+            Err(err) => Err(err),
+        })
+    }
+
+    async fn fail(
+        &mut self,
+        id: String,
+        reason: String,
+    ) -> wasmtime::Result<Result<(), PluginError>> {
+        Ok(match granted(self, &id) {
+            Ok(store) => store.fail(&id, &reason).await,
+            Err(err) => Err(err),
+        })
+    }
+}

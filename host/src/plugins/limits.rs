@@ -1,0 +1,108 @@
+//! Per-plugin limits, and the per-call resource limiter that enforces memory.
+
+use std::time::Duration;
+
+use wasmtime::ResourceLimiter;
+
+use crate::config::LimitsConfig;
+
+/// Tables beyond this many elements are refused (a Rust plugin uses a few hundred).
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+/// The limits every call of one plugin runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub memory_bytes: usize,
+    pub timeout: Duration,
+    pub fuel: Option<u64>,
+    pub max_http_response_bytes: u64,
+    pub max_output_bytes: u64,
+    pub concurrency: u32,
+}
+
+impl From<&LimitsConfig> for Limits {
+    fn from(c: &LimitsConfig) -> Self {
+        Self {
+            memory_bytes: (c.memory_mib as usize) << 20,
+            timeout: Duration::from_millis(c.timeout_ms),
+            fuel: c.fuel,
+            max_http_response_bytes: c.max_http_response_bytes,
+            max_output_bytes: c.max_output_bytes,
+            concurrency: c.concurrency,
+        }
+    }
+}
+
+impl Limits {
+    /// `memory 64 MiB, timeout 10000 ms, ...` for `ava plugins check`.
+    pub fn describe(&self) -> String {
+        let mut out = format!(
+            "memory {} MiB, timeout {} ms, concurrency {}, http body {} KiB, output {} KiB",
+            self.memory_bytes >> 20,
+            self.timeout.as_millis(),
+            self.concurrency,
+            self.max_http_response_bytes >> 10,
+            self.max_output_bytes >> 10,
+        );
+        if let Some(fuel) = self.fuel {
+            out.push_str(&format!(", fuel {fuel}"));
+        }
+        out
+    }
+}
+
+/// Raised (as the trap's error) when a plugin asks for more memory than it may have.
+#[derive(Debug, thiserror::Error)]
+#[error("memory limit of {limit} bytes exceeded (asked for {requested})")]
+pub struct MemoryLimitExceeded {
+    pub limit: usize,
+    pub requested: usize,
+}
+
+/// Raised when a plugin returns or streams more than its output limit.
+#[derive(Debug, thiserror::Error)]
+#[error("output of {size} bytes exceeds the limit of {limit}")]
+pub struct OutputLimitExceeded {
+    pub size: u64,
+    pub limit: u64,
+}
+
+/// Enforces one call's memory cap. Growing past it traps at once with
+/// [`MemoryLimitExceeded`] instead of returning -1, so the host reports the real cause
+/// rather than whatever the plugin's allocator does on failure.
+#[derive(Debug)]
+pub struct CallLimiter {
+    memory_bytes: usize,
+}
+
+impl CallLimiter {
+    pub fn new(memory_bytes: usize) -> Self {
+        Self { memory_bytes }
+    }
+}
+
+impl ResourceLimiter for CallLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            return Err(wasmtime::Error::new(MemoryLimitExceeded {
+                limit: self.memory_bytes,
+                requested: desired,
+            }));
+        }
+        Ok(maximum.is_none_or(|max| desired <= max))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS && maximum.is_none_or(|max| desired <= max))
+    }
+}
