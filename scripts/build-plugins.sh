@@ -18,8 +18,8 @@ mkdir -p "$out"
 
 for manifest in plugins/*/Cargo.toml; do
   name="$(basename "$(dirname "$manifest")")"
-  cargo build --release --target wasm32-wasip2 -p "$name" --quiet
-  built="$target_dir/wasm32-wasip2/release/${name//-/_}.wasm"
+  cargo build --profile plugin --target wasm32-wasip2 -p "$name" --quiet
+  built="$target_dir/wasm32-wasip2/plugin/${name//-/_}.wasm"
   if ! cmp -s "$built" "$out/$name.wasm"; then
     cp "$built" "$out/$name.wasm.tmp"
     mv "$out/$name.wasm.tmp" "$out/$name.wasm"

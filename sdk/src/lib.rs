@@ -18,6 +18,17 @@
 //! Plugin logic is tested natively with [`testing::TestHost`]. See `sdk/README.md` for a
 //! complete plugin of each kind.
 
+// The README's examples are compiled as doctests (with `--all-features`).
+#[cfg(all(
+    doctest,
+    feature = "billing-provider",
+    feature = "chat-persona",
+    feature = "image-provider",
+    feature = "job-handler"
+))]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 #[doc(hidden)]
 pub mod bindings;
 pub mod contract;

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, the SDK, every plugin, and the host's unit and
+# integration tests against real plugins. Installs what it needs and starts the local
+# services the tests use when they are stopped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ava-target}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+
+step "plugins (wasm32-wasip2)"
+./scripts/build-plugins.sh
+
+step "format"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy -p ava-host -p ava-sdk --all-targets -- -D warnings
+cargo clippy -p ava-sdk --all-features --tests -- -D warnings
+for manifest in plugins/*/Cargo.toml; do
+  name="$(basename "$(dirname "$manifest")")"
+  cargo clippy -p "$name" --target wasm32-wasip2 --quiet -- -D warnings
+  cargo clippy -p "$name" --tests --quiet -- -D warnings
+done
+
+step "sdk"
+cargo test -p ava-sdk --all-features --quiet
+
+step "plugins (native, through the SDK's test harness)"
+for manifest in plugins/*/Cargo.toml; do
+  name="$(basename "$(dirname "$manifest")")"
+  cargo test -p "$name" --quiet
+done
+
+step "host"
+cargo test -p ava-host --quiet
+
+step "all tests passed"
