@@ -1,20 +1,30 @@
-//! Assembling the server: the plugin runtime, the registry and its watcher, the routes.
+//! Assembling Ava: the database, the plugin runtime, the registry and its watcher, the
+//! services, the routes.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
 use url::Url;
 
-use crate::config::Settings;
+use crate::accounts::Accounts;
+use crate::chat::Chat;
+use crate::config::{AvaConfig, Settings};
+use crate::db::Db;
+use crate::db::kv::SqlKv;
 use crate::plugins::{
-    ConfigSource, MemoryKv, Registry, ReloadWatcher, Runtime, RuntimeOptions, Services, process_env,
+    ConfigSource, Registry, ReloadWatcher, Runtime, RuntimeOptions, Services, process_env,
 };
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    pub db: Db,
     pub registry: Arc<Registry>,
+    pub accounts: Arc<Accounts>,
+    pub chat: Arc<Chat>,
     pub settings: Arc<Settings>,
 }
 
@@ -23,10 +33,23 @@ pub fn router(state: AppState) -> Router {
     crate::api::router().with_state(state)
 }
 
-/// The plugin runtime for these settings.
-pub fn runtime(settings: &Settings, services: Services) -> anyhow::Result<Arc<Runtime>> {
-    let source = ConfigSource::file(&settings.config, false);
-    let config = source.read()?;
+/// The database named by the settings (SQLite in the data folder by default), migrated.
+pub async fn database(settings: &Settings) -> anyhow::Result<Db> {
+    let db = match &settings.database_url {
+        Some(url) => Db::connect(url).await,
+        None => Db::connect_embedded(&settings.data_dir).await,
+    }
+    .context("cannot open the database")?;
+    db.migrate().await.context("cannot migrate the database")?;
+    Ok(db)
+}
+
+/// The plugin runtime for these settings and configuration.
+pub fn runtime(
+    settings: &Settings,
+    config: &AvaConfig,
+    services: Services,
+) -> anyhow::Result<Arc<Runtime>> {
     let public_url = Url::parse(&settings.public_base_url()).with_context(|| {
         format!(
             "AVA_PUBLIC_URL {:?} is not a URL",
@@ -45,45 +68,104 @@ pub fn runtime(settings: &Settings, services: Services) -> anyhow::Result<Arc<Ru
     .map_err(anyhow::Error::msg)
 }
 
-/// Loads the plugins named by `settings` and starts watching for changes.
-pub async fn plugins(
-    settings: &Settings,
-    services: Services,
-) -> anyhow::Result<(Arc<Registry>, ReloadWatcher)> {
-    let runtime = runtime(settings, services)?;
-    let registry = Registry::start(runtime, ConfigSource::file(&settings.config, false))
-        .await
-        .context("the plugins did not load")?;
-    let watcher = crate::plugins::watch(registry.clone()).map_err(anyhow::Error::msg)?;
-    Ok((registry, watcher))
+/// A running Ava: its state, and the background tasks that live as long as it does.
+pub struct App {
+    pub state: AppState,
+    _watcher: ReloadWatcher,
+    housekeeping: tokio::task::JoinHandle<()>,
 }
 
-/// Runs the HTTP server until SIGINT or SIGTERM, then lets requests in flight finish.
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let services = Services {
-        kv: Arc::new(MemoryKv::default()),
-        photos: None,
-    };
-    let started = std::time::Instant::now();
-    let (registry, _watcher) = plugins(&settings, services).await?;
-    let listener = tokio::net::TcpListener::bind(settings.addr)
+impl Drop for App {
+    fn drop(&mut self) {
+        self.housekeeping.abort();
+    }
+}
+
+impl App {
+    /// Opens the database, loads the plugins, starts watching `ava.toml`.
+    pub async fn start(settings: Settings) -> anyhow::Result<Self> {
+        let source = ConfigSource::file(&settings.config, false);
+        let config = source.read()?;
+        let db = database(&settings).await?;
+        let services = Services {
+            kv: Arc::new(SqlKv::new(db.clone())),
+            photos: None,
+        };
+        let runtime = runtime(&settings, &config, services)?;
+        let registry = Registry::start(runtime, source)
+            .await
+            .context("the plugins did not load")?;
+        let watcher = crate::plugins::watch(registry.clone()).map_err(anyhow::Error::msg)?;
+        let accounts = Arc::new(Accounts::new(db.clone()));
+        let chat = Chat::new(db.clone(), registry.clone(), config.app.clone());
+        let housekeeping = tokio::spawn(housekeeping(accounts.clone(), db.clone()));
+        Ok(Self {
+            state: AppState {
+                db,
+                registry,
+                accounts,
+                chat,
+                settings: Arc::new(settings),
+            },
+            _watcher: watcher,
+            housekeeping,
+        })
+    }
+
+    /// The routes.
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then lets requests in flight finish.
+    pub async fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
         .await
-        .with_context(|| format!("cannot listen on {}", settings.addr))?;
-    let set = registry.current();
+        .context("the HTTP server failed")
+    }
+}
+
+/// Hourly: expired sessions and plugin values, idle rate-limit keys.
+async fn housekeeping(accounts: Arc<Accounts>, db: Db) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        if let Err(err) = accounts.housekeeping().await {
+            tracing::warn!(error = %err, "session housekeeping failed");
+        }
+        let now = crate::db::now_ms() as u64;
+        if let Err(err) = SqlKv::new(db.clone()).purge_expired(now).await {
+            tracing::warn!(error = %err, "plugin storage housekeeping failed");
+        }
+    }
+}
+
+/// Runs the HTTP server until SIGINT or SIGTERM.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let addr = settings.addr;
+    let app = App::start(settings).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(
         addr = %listener.local_addr()?,
-        plugins = set.plugins().count(),
+        plugins = app.state.registry.current().plugins().count(),
+        database = ?app.state.db.backend(),
         ready_in_ms = started.elapsed().as_millis() as u64,
         "Ava is listening"
     );
-    let state = AppState {
-        registry,
-        settings: Arc::new(settings),
-    };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    app.serve(listener, shutdown_signal()).await?;
+    app.state.db.close().await;
     tracing::info!("Ava stopped");
     Ok(())
 }

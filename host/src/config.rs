@@ -6,8 +6,8 @@ mod overrides;
 mod settings;
 
 pub use file::{
-    AvaConfig, ConfigValue, JobsSlot, LimitsConfig, PluginConfig, RuntimeConfig, SlotConfig,
-    SlotsConfig,
+    AppConfig, AvaConfig, ConfigValue, JobsSlot, LimitsConfig, PluginConfig, RuntimeConfig,
+    SlotConfig, SlotsConfig,
 };
 pub use settings::Settings;
 

@@ -1,8 +1,13 @@
 //! Ava's host: the HTTP API, the WebAssembly plugin runtime and the worker.
 
+pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod db;
+pub mod personas;
 pub mod plugins;
 pub mod telemetry;
+pub mod tls;

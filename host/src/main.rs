@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use ava_host::config::Settings;
-use ava_host::{app, cli, telemetry};
+use ava_host::{app, cli, telemetry, tls};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Runs the HTTP server.
     Serve,
+    /// Applies the database migrations, then exits.
+    Migrate,
     /// Inspects the plugins of `ava.toml`.
     Plugins {
         #[command(subcommand)]
@@ -42,8 +44,15 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = cli.settings;
     telemetry::init(&settings.log, settings.is_production());
+    tls::install_crypto_provider();
     match cli.command {
         Command::Serve => app::serve(settings).await,
+        Command::Migrate => {
+            let db = app::database(&settings).await?;
+            tracing::info!(backend = ?db.backend(), "database migrated");
+            db.close().await;
+            Ok(())
+        }
         Command::Plugins { command } => match command {
             PluginsCommand::Check => {
                 if !cli::plugins::check(&settings).await? {

@@ -211,7 +211,10 @@ async fn a_secret_does_not_follow_a_redirect_to_another_origin() {
                     async move { axum::response::Redirect::temporary(&target) }
                 }),
             )
-            .route("/here", get(|| async { axum::response::Redirect::temporary("/secret") }))
+            .route(
+                "/here",
+                get(|| async { axum::response::Redirect::temporary("/secret") }),
+            )
             .route(
                 "/secret",
                 get(move |headers: HeaderMap| {
@@ -240,7 +243,10 @@ async fn a_secret_does_not_follow_a_redirect_to_another_origin() {
     let away = format!("secret-header:api_key@{}", origin.url("/away"));
     assert_eq!(ask(&host, "a", &away).await, "status 200");
     assert_eq!(landing.connections(), 1, "the redirect was not followed");
-    assert!(landed.lock().unwrap().is_empty(), "the secret followed the redirect");
+    assert!(
+        landed.lock().unwrap().is_empty(),
+        "the secret followed the redirect"
+    );
 
     let here = format!("secret-header:api_key@{}", origin.url("/here"));
     assert_eq!(ask(&host, "a", &here).await, "status 200");

@@ -14,6 +14,25 @@ use crate::plugins::types::PluginError;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// Input that breaks a rule: 422 naming the field.
+    #[error("{field}: {message}")]
+    Validation {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Subscription required")]
+    PaymentRequired,
+    #[error("{detail}")]
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -32,10 +51,101 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, detail, retry_after) = match &self {
+impl From<crate::accounts::validate::Invalid> for ApiError {
+    fn from(e: crate::accounts::validate::Invalid) -> Self {
+        Self::Validation {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(e: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError as E;
+        match e {
+            E::Invalid(invalid) => invalid.into(),
+            E::EmailTaken => Self::Conflict("An account with this email already exists".into()),
+            E::BadCredentials => Self::Unauthorized("Invalid email or password".into()),
+            E::RateLimited(wait) => Self::TooManyRequests {
+                detail: format!(
+                    "Too many login attempts; try again in {} seconds",
+                    wait.as_secs().max(1)
+                ),
+                retry_after_secs: wait.as_secs().max(1),
+            },
+            E::Db(db) => db.into(),
+            E::Internal(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl From<crate::chat::ChatError> for ApiError {
+    fn from(e: crate::chat::ChatError) -> Self {
+        use crate::chat::ChatError as E;
+        match e {
+            E::Invalid(invalid) => invalid.into(),
+            E::PaymentRequired => Self::PaymentRequired,
+            E::NotFound(what) => Self::NotFound(format!("{} not found", capitalize(what))),
+            E::Conflict(m) => Self::Conflict(m),
+            E::Forbidden(m) => Self::Forbidden(m),
+            E::Plugin(err) => Self::Plugin(err),
+            E::Db(db) => db.into(),
+        }
+    }
+}
+
+/// "persona" → "Persona".
+pub fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+impl ApiError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    /// The `detail` shown to the client.
+    pub fn detail(&self) -> String {
+        self.parts().1
+    }
+
+    /// Status, detail and Retry-After (seconds). Logs what the client does not see.
+    fn parts(&self) -> (StatusCode, String, Option<u64>) {
+        match self {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), None),
+            Self::Validation { field, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{field}: {message}"),
+                None,
+            ),
+            Self::Conflict(m) => (StatusCode::CONFLICT, m.clone(), None),
+            Self::PaymentRequired => (
+                StatusCode::PAYMENT_REQUIRED,
+                "Subscription required".to_string(),
+                None,
+            ),
+            Self::TooManyRequests {
+                detail,
+                retry_after_secs,
+            } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                detail.clone(),
+                Some(*retry_after_secs),
+            ),
+            Self::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m.clone(), None),
+            Self::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone(), None),
             Self::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone(), None),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone(), None),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, m.clone(), None),
@@ -50,8 +160,18 @@ impl IntoResponse for ApiError {
                     None,
                 )
             }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, detail, retry_after) = self.parts();
+        let body = match &self {
+            Self::Validation { field, .. } => json!({ "detail": detail, "field": field }),
+            _ => json!({ "detail": detail }),
         };
-        let mut response = (status, Json(json!({ "detail": detail }))).into_response();
+        let mut response = (status, Json(body)).into_response();
         if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }

@@ -26,11 +26,21 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         .plugins()
         .map(|p| json!({ "name": p.name(), "world": p.world().wit_name() }))
         .collect();
+    let database =
+        match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
+            Ok(Ok(())) => {
+                json!({ "ok": true, "backend": format!("{:?}", state.db.backend()).to_lowercase() })
+            }
+            Ok(Err(err)) => json!({ "ok": false, "error": err.to_string() }),
+            Err(_) => json!({ "ok": false, "error": "no answer within 2 s" }),
+        };
+    let ready = database["ok"] == true;
     // The registry only ever holds a set that loaded and validated in full; a refused reload
     // leaves the previous set serving, so it is reported but does not make the host unready.
     let body = json!({
-        "status": "ready",
+        "status": if ready { "ready" } else { "unavailable" },
         "checks": {
+            "database": database,
             "plugins": {
                 "ok": true,
                 "generation": status.generation,
@@ -39,5 +49,10 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             }
         }
     });
-    (StatusCode::OK, Json(body))
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body))
 }

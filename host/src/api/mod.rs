@@ -1,8 +1,15 @@
 //! The HTTP API: one router module per route group, merged here.
 
 pub mod admin;
+pub mod auth;
+pub mod avatars;
+pub mod chat;
 pub mod error;
+pub mod extract;
 pub mod health;
+pub mod messages;
+pub mod preferences;
+pub mod views;
 
 use axum::Router;
 
@@ -10,5 +17,12 @@ use crate::app::AppState;
 
 /// Every route.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(health::router()).merge(admin::router())
+    Router::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(avatars::router())
+        .merge(preferences::router())
+        .merge(chat::router())
+        .merge(messages::router())
+        .merge(admin::router())
 }

@@ -15,7 +15,7 @@ pub async fn check(settings: &Settings) -> anyhow::Result<bool> {
     };
     let source = ConfigSource::file(&settings.config, false);
     let config = source.read()?;
-    let runtime = app::runtime(settings, services)?;
+    let runtime = app::runtime(settings, &config, services)?;
     let report = plugins::check(&runtime, &config, 0).await;
 
     let mut rows = vec![

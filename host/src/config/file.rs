@@ -9,6 +9,9 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AvaConfig {
+    /// How the product behaves; read at start-up.
+    #[serde(default)]
+    pub app: AppConfig,
     /// Engine-wide settings; changing them needs a restart.
     #[serde(default)]
     pub runtime: RuntimeConfig,
@@ -18,6 +21,31 @@ pub struct AvaConfig {
     /// Every plugin, by name.
     #[serde(default)]
     pub plugin: BTreeMap<String, PluginConfig>,
+}
+
+/// How the product behaves.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppConfig {
+    /// Chat requires an active subscription (402 otherwise). Self-hosters turn it off.
+    pub paywall: bool,
+    /// Messages sent to the persona with each turn, besides the rolling memory.
+    pub history_window: u32,
+    /// Messages beyond the window folded into the memory at once.
+    pub summarize_batch: u32,
+    /// Longest message a user may send, in characters.
+    pub max_message_chars: u32,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            paywall: true,
+            history_window: 20,
+            summarize_batch: 20,
+            max_message_chars: 4_000,
+        }
+    }
 }
 
 /// Engine-wide settings.
@@ -144,6 +172,9 @@ pub enum ConfigValue {
 impl AvaConfig {
     /// Checks what can be checked without loading plugins.
     pub(crate) fn validate(&self) -> Result<(), String> {
+        if self.app.history_window == 0 || self.app.max_message_chars == 0 {
+            return Err("app.history_window and app.max_message_chars must be positive".into());
+        }
         for (name, plugin) in &self.plugin {
             if !valid_name(name) {
                 return Err(format!(

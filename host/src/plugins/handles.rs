@@ -51,8 +51,8 @@ fn flatten<T>(
 }
 
 impl LoadedPlugin {
-    /// Asks the plugin who it is.
-    pub(crate) async fn metadata(&self) -> Result<PluginInfo, CallError> {
+    /// Asks the plugin who it is, in a fresh instance like any call.
+    pub async fn metadata(&self) -> Result<PluginInfo, CallError> {
         let scope = CallScope::default();
         match &self.module.pre {
             WorldPre::BillingProvider(_) => {
@@ -74,14 +74,34 @@ impl LoadedPlugin {
         }
     }
 
-    /// Asks a job handler which kinds it handles.
-    pub(crate) async fn job_kinds(&self) -> Result<Vec<String>, CallError> {
+    /// Asks a job handler which kinds it handles, in a fresh instance.
+    pub async fn job_kinds(&self) -> Result<Vec<String>, CallError> {
         call_export!(
             self,
             JobHandler,
             "kinds",
             CallScope::default(),
             |i, store| i.call_kinds(&mut store)
+        )
+    }
+
+    /// Calls a job handler's `kinds()` `n` times on one instance: what calls would cost
+    /// without a fresh instance each. For benchmarks only: real calls never reuse an
+    /// instance, which would leak state between users.
+    #[doc(hidden)]
+    pub async fn kinds_on_one_instance(&self, n: usize) -> Result<usize, CallError> {
+        call_export!(
+            self,
+            JobHandler,
+            "kinds",
+            CallScope::default(),
+            |i, store| async {
+                let mut kinds = 0;
+                for _ in 0..n {
+                    kinds += i.call_kinds(&mut store).await?.len();
+                }
+                Ok(kinds)
+            }
         )
     }
 }
@@ -239,6 +259,55 @@ impl Images {
     /// Downloads an output URL with this plugin's grants.
     pub async fn download(&self, url: &str) -> Result<(Option<String>, Vec<u8>), HttpError> {
         self.0.download(url).await
+    }
+
+    /// Draws an image and returns its bytes: a URL output is downloaded with this plugin's
+    /// grants, and the content type comes from the bytes themselves (they end up in users'
+    /// browsers), never from the plugin's say-so.
+    pub async fn draw(&self, request: &ImageRequest) -> Result<GeneratedImage, CallError> {
+        let output = self.generate(request).await?;
+        let fault = |message: String| CallError::Plugin {
+            plugin: self.name().to_string(),
+            error: PluginError::Unavailable(Unavailable {
+                message,
+                retry_after_ms: None,
+            }),
+        };
+        let data = match output.image {
+            ImageData::Bytes(bytes) => bytes.data,
+            ImageData::Url(url) => {
+                self.download(&url)
+                    .await
+                    .map_err(|e| fault(format!("cannot download the image: {}", e.message())))?
+                    .1
+            }
+        };
+        let content_type = sniff_image_type(&data).ok_or_else(|| CallError::Plugin {
+            plugin: self.name().to_string(),
+            error: PluginError::Internal("the image is not a PNG, JPEG or WebP file".to_string()),
+        })?;
+        Ok(GeneratedImage {
+            image: ImageBytes {
+                content_type: content_type.to_string(),
+                data,
+            },
+            seed: output.seed,
+            model: output.model,
+            provider: self.name().to_string(),
+        })
+    }
+}
+
+/// The content type of an encoded image, from its magic bytes.
+pub fn sniff_image_type(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
     }
 }
 

@@ -23,7 +23,7 @@ mod plugin;
 mod registry;
 mod runtime;
 mod services;
-mod tls;
+
 pub mod types;
 mod watch;
 

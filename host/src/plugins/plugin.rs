@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::{Store, Trap, UpdateDeadline};
 
 use super::ctx::{CallCtx, CallScope, Stdio};
@@ -124,16 +124,10 @@ impl LoadedPlugin {
             plugin: self.name.clone(),
             concurrency: limits.concurrency,
         };
-        let _plugin_permit =
-            tokio::time::timeout_at(deadline.into(), self.permits.clone().acquire_owned())
-                .await
-                .map_err(|_| busy())?
-                .map_err(|_| busy())?;
-        let _pool_permit =
-            tokio::time::timeout_at(deadline.into(), self.rt.instances.clone().acquire_owned())
-                .await
-                .map_err(|_| busy())?
-                .map_err(|_| busy())?;
+        let _plugin_permit = acquire(&self.permits, deadline).await.ok_or_else(busy)?;
+        let _pool_permit = acquire(&self.rt.instances, deadline)
+            .await
+            .ok_or_else(busy)?;
 
         let stdio = Arc::new(OnceLock::new());
         let ctx = CallCtx::new(
@@ -216,6 +210,7 @@ impl LoadedPlugin {
                 concurrency: limits.concurrency,
             };
         }
+        tracing::debug!(plugin = %plugin, "plugin call failed: {err:?}");
         let panic = stdio.and_then(|s| panic_message(&s.stderr.contents()));
         match err.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => CallError::FuelExhausted {
@@ -289,17 +284,30 @@ impl LoadedPlugin {
     }
 }
 
+/// A permit of `semaphore`, waiting until `deadline` at most. The common case, a free permit,
+/// takes no timer.
+async fn acquire(semaphore: &Arc<Semaphore>, deadline: Instant) -> Option<OwnedSemaphorePermit> {
+    if let Ok(permit) = semaphore.clone().try_acquire_owned() {
+        return Some(permit);
+    }
+    tokio::time::timeout_at(deadline.into(), semaphore.clone().acquire_owned())
+        .await
+        .ok()?
+        .ok()
+}
+
 /// Whether an out-of-bounds access is a guest stack overflow. Rust (like C) keeps its stack
 /// at the start of linear memory, growing down toward address 0; running past 0 wraps to
-/// the top of the 32-bit address space. wasmtime reports the faulting address as context
-/// ("memory fault at wasm address 0x... in linear memory of size 0x...").
+/// the top of the 32-bit address space, and an access's static offset can carry it just
+/// past 4 GiB. wasmtime reports the faulting address as context ("memory fault at wasm
+/// address 0x... in linear memory of size 0x...").
 fn shadow_stack_overflow(error_chain: &str) -> bool {
-    const WRAPPED: u64 = 0xF000_0000;
+    const WRAPPED: std::ops::Range<u64> = 0xF000_0000..(1 << 32) + 0x1_0000;
     let Some(rest) = error_chain.split("memory fault at wasm address 0x").nth(1) else {
         return false;
     };
     let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
-    u64::from_str_radix(&hex, 16).is_ok_and(|address| (WRAPPED..1 << 32).contains(&address))
+    u64::from_str_radix(&hex, 16).is_ok_and(|address| WRAPPED.contains(&address))
 }
 
 /// The message of a Rust panic printed to stderr, if there is one.
@@ -324,8 +332,15 @@ mod tests {
         let overflow = "wasm trap: out of bounds memory access: memory fault at wasm address \
                         0xfffffff0 in linear memory of size 0x140000";
         assert!(shadow_stack_overflow(overflow));
+        let past = "memory fault at wasm address 0x100000030 in linear memory of size 0x110000";
+        assert!(
+            shadow_stack_overflow(past),
+            "a wrapped address plus an offset"
+        );
         let wild = "memory fault at wasm address 0x2000000 in linear memory of size 0x140000";
         assert!(!shadow_stack_overflow(wild));
+        let far = "memory fault at wasm address 0x200000000 in linear memory of size 0x140000";
+        assert!(!shadow_stack_overflow(far));
         assert!(!shadow_stack_overflow(
             "wasm trap: out of bounds memory access"
         ));

@@ -29,10 +29,14 @@ use super::services::Services;
 /// plugin yields to other tasks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(2);
 
-/// Bytes of each linear memory kept resident between instances. Rust plugins touch their
-/// stack, data and first heap pages; resetting those with memset beats unmapping them.
+/// Bytes of each linear memory kept resident between instances
+/// (`AVA_WASM_MEMORY_KEEP_RESIDENT`). Rust plugins touch their stack, data and first heap
+/// pages; resetting those in place beats unmapping them, and with `PAGEMAP_SCAN` only the
+/// pages a call dirtied are reset.
 const MEMORY_KEEP_RESIDENT: usize = 2 << 20;
+/// Bytes of each table kept resident (`AVA_WASM_TABLE_KEEP_RESIDENT`).
 const TABLE_KEEP_RESIDENT: usize = 64 << 10;
+/// Bytes of each async stack kept resident (`AVA_WASM_STACK_KEEP_RESIDENT`).
 const STACK_KEEP_RESIDENT: usize = 128 << 10;
 /// The wasm stack a plugin may use; the async stack holds it plus host frames.
 const MAX_WASM_STACK: usize = 1 << 20;
@@ -174,7 +178,7 @@ impl Drop for Runtime {
 }
 
 fn http_client() -> Result<reqwest::Client, String> {
-    super::tls::install_crypto_provider();
+    crate::tls::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
@@ -197,10 +201,24 @@ fn engine_config(max_instances: u32, max_memory_mib: u32) -> Config {
         .table_elements(20_000)
         .total_stacks(instances)
         .max_memory_size((max_memory_mib as usize) << 20)
-        .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT)
-        .table_keep_resident(TABLE_KEEP_RESIDENT)
-        .async_stack_keep_resident(STACK_KEEP_RESIDENT)
-        .pagemap_scan(Enabled::Auto);
+        .linear_memory_keep_resident(env_bytes(
+            "AVA_WASM_MEMORY_KEEP_RESIDENT",
+            MEMORY_KEEP_RESIDENT,
+        ))
+        .table_keep_resident(env_bytes(
+            "AVA_WASM_TABLE_KEEP_RESIDENT",
+            TABLE_KEEP_RESIDENT,
+        ))
+        .async_stack_keep_resident(env_bytes(
+            "AVA_WASM_STACK_KEEP_RESIDENT",
+            STACK_KEEP_RESIDENT,
+        ))
+        // `AVA_WASM_PAGEMAP_SCAN=no` turns it off; by default it is used where the kernel
+        // (Linux 6.7+) has it.
+        .pagemap_scan(match std::env::var("AVA_WASM_PAGEMAP_SCAN").as_deref() {
+            Ok("no") => Enabled::No,
+            _ => Enabled::Auto,
+        });
 
     let mut config = Config::new();
     config
@@ -212,6 +230,14 @@ fn engine_config(max_instances: u32, max_memory_mib: u32) -> Config {
         .cranelift_opt_level(OptLevel::Speed)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
+}
+
+/// A byte count from the environment, or `default`.
+fn env_bytes(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Which world a component implements, from its exports.

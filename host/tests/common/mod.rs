@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod app;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -28,9 +30,10 @@ pub fn plugin_path(name: &str) -> PathBuf {
     path
 }
 
-/// A compile cache shared by the test processes, so each plugin compiles once per change.
+/// A compile cache shared by the test processes (in cargo's target folder), so each plugin
+/// binary is compiled once, not once per test.
 pub fn shared_cache_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-plugin-cache")
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
 }
 
 /// A runtime and a registry over `config` (TOML, with `{plugins}` replaced by the plugin

@@ -19,12 +19,16 @@
 //! | `log-flood` | writes 5,000 log lines |
 //! | `kv-set:<k>=<v>` / `kv-get:<k>` | uses the key-value store |
 //! | `count` | bumps a static counter and answers it (1 in a fresh instance) |
+//! | `inspect` | answers JSON describing the request it received |
+//! | `slow-stream:<pieces>:<ms>` | streams `pieces` words, sleeping `ms` between them |
+//!
+//! `summarize` answers `memory(<previous>|<n> turns)`, so tests can see the memory travel.
 //! | anything else | answers `misbehave: <message>` |
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use ava_sdk::chat::{ChatPersona, ChatReply, ChatRequest};
+use ava_sdk::chat::{ChatMode, ChatPersona, ChatReply, ChatRequest, Role, SummaryRequest};
 use ava_sdk::http::Request;
 use ava_sdk::{ConfigKey, PluginError, PluginInfo, config, crypto, kv, time};
 
@@ -109,6 +113,33 @@ impl ChatPersona for Misbehave {
                 }
                 "flooded".into()
             }
+            "inspect" => serde_json::json!({
+                "persona": request.persona.name,
+                "mode": match request.mode {
+                    ChatMode::Secretary => "secretary",
+                    ChatMode::Intimate => "intimate",
+                },
+                "user_name": request.user_name,
+                "memory": request.memory,
+                "history": request.history.iter().map(|m| {
+                    let role = match m.role { Role::User => "user", Role::Assistant => "assistant" };
+                    format!("{role}: {}", m.content)
+                }).collect::<Vec<_>>(),
+                "photos_allowed": request.photos_allowed,
+            })
+            .to_string(),
+            "slow-stream" => {
+                let (pieces, ms) = arg.split_once(':').unwrap_or((arg, "0"));
+                let pieces: usize = pieces.parse().unwrap_or(1);
+                let mut text = String::new();
+                for i in 0..pieces {
+                    let piece = format!("word{i} ");
+                    ava_sdk::chat::push(&piece);
+                    text.push_str(&piece);
+                    time::sleep_ms(ms.parse().unwrap_or(0));
+                }
+                return Ok(ChatReply::text(text));
+            }
             "count" => {
                 static CALLS: AtomicU32 = AtomicU32::new(0);
                 (CALLS.fetch_add(1, Ordering::SeqCst) + 1).to_string()
@@ -125,6 +156,24 @@ impl ChatPersona for Misbehave {
             _ => format!("misbehave: {message}"),
         };
         Ok(ChatReply::text(text))
+    }
+
+    fn stream_reply(request: ChatRequest) -> Result<ChatReply, PluginError> {
+        // `slow-stream` pushes while it works; everything else answers in one piece.
+        let streams_itself = request.message.trim().starts_with("slow-stream");
+        let reply = Self::reply(request)?;
+        if !streams_itself {
+            ava_sdk::chat::push(&reply.text);
+        }
+        Ok(reply)
+    }
+
+    fn summarize(request: SummaryRequest) -> Result<String, PluginError> {
+        Ok(format!(
+            "memory({}|{} turns)",
+            request.previous.unwrap_or_default(),
+            request.turns.len()
+        ))
     }
 }
 

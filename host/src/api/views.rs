@@ -1,0 +1,91 @@
+//! How domain records look in the API's JSON.
+
+use serde_json::{Value, json};
+
+use crate::db::messages::Message;
+use crate::db::personas::Persona;
+use crate::db::preferences::Preferences;
+use crate::db::subscriptions::Subscription;
+use crate::db::users::User;
+
+pub fn user(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "email": u.email,
+        "display_name": u.display_name,
+        "created_at": u.created_at,
+    })
+}
+
+pub fn persona(p: &Persona) -> Value {
+    let d = &p.data;
+    json!({
+        "id": p.id,
+        "name": d.name,
+        "style": d.style,
+        "description": d.description,
+        "personality": d.personality,
+        "scenario": d.scenario,
+        "greeting": d.greeting,
+        "example_dialogue": d.example_dialogue,
+        "system_prompt": d.system_prompt,
+        "post_history_instructions": d.post_history_instructions,
+        "appearance": d.appearance,
+        "alternate_greetings": d.alternate_greetings,
+        "tags": d.tags,
+        "creator": d.creator,
+        "creator_notes": d.creator_notes,
+        "photo_seed": p.photo_seed,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    })
+}
+
+pub fn preferences(p: &Preferences) -> Value {
+    json!({
+        "mode": p.mode,
+        "active_persona_id": p.active_persona_id,
+        "photos_enabled": p.photos_enabled,
+        "adult_confirmed": p.adult_confirmed_at.is_some(),
+        "adult_confirmed_at": p.adult_confirmed_at,
+        "updated_at": p.updated_at,
+    })
+}
+
+/// The subscription, or `{"status": "none"}` for a user who never subscribed.
+pub fn subscription(s: Option<&Subscription>) -> Value {
+    match s {
+        None => json!({
+            "status": "none",
+            "active": false,
+            "current_period_end": null,
+            "cancel_at_period_end": false,
+        }),
+        Some(s) => json!({
+            "status": s.status,
+            "active": s.grants_access(),
+            "current_period_end": s.current_period_end,
+            "cancel_at_period_end": s.cancel_at_period_end,
+        }),
+    }
+}
+
+pub fn message(m: &Message) -> Value {
+    let photo = (m.photo_prompt.is_some() || m.photo_id.is_some()).then(|| {
+        json!({
+            "id": m.photo_id,
+            "caption": m.photo_caption,
+            "prompt": m.photo_prompt,
+        })
+    });
+    json!({
+        "id": m.id,
+        "persona_id": m.persona_id,
+        "seq": m.seq,
+        "role": m.role,
+        "content": m.content,
+        "mode": m.mode,
+        "photo": photo,
+        "created_at": m.created_at,
+    })
+}

@@ -1,0 +1,202 @@
+//! The database: one pool over SQLite (the embedded default) or PostgreSQL, chosen by URL,
+//! and one module of queries per table. Every query is written once and runs on both:
+//! the schema uses TEXT ids, BIGINT millisecond times and INTEGER flags (see `migrations/`).
+//!
+//! Query functions take any executor. Reads go to the pool; every write goes through
+//! [`Db::write`], so that on SQLite writers queue in the process instead of retrying in
+//! SQLite's busy handler.
+
+pub mod kv;
+pub mod memories;
+pub mod messages;
+pub mod personas;
+pub mod preferences;
+pub mod sessions;
+pub mod subscriptions;
+pub mod users;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// The migrations, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database failure.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: use sqlite://... or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("a stored value is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl DbError {
+    /// Whether the failure is a unique-constraint violation (a duplicate).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Self::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The pool, and for SQLite the lock that serializes write transactions.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite allows one writer at a time; queueing writers here, in order, beats having
+    /// them sleep and retry in SQLite's busy handler.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction. For SQLite it holds the process's write lock until it ends.
+pub struct WriteTx {
+    pub tx: Transaction<'static, Any>,
+    _lock: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits.
+    pub async fn commit(self) -> DbResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://path` or `postgres://...`).
+    pub async fn connect(url: &str) -> DbResult<Self> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::UnsupportedUrl(url.to_string()));
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    // WAL: readers do not block the writer; NORMAL is durable in WAL mode
+                    // except for the last transactions on power loss, never corrupt.
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(32).connect(url).await?,
+        };
+        Ok(Self {
+            pool,
+            backend,
+            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    /// The SQLite database in `data_dir`, created if missing.
+    pub async fn connect_embedded(data_dir: &Path) -> DbResult<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        let url = format!("sqlite://{}?mode=rwc", data_dir.join("ava.db").display());
+        Self::connect(&url).await
+    }
+
+    /// Applies the migrations that have not run yet.
+    pub async fn migrate(&self) -> DbResult<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> DbResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock first, then the
+    /// database's (`BEGIN IMMEDIATE`), so a transaction never fails to upgrade from reading.
+    pub async fn write(&self) -> DbResult<WriteTx> {
+        let lock = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _lock: lock })
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A flag as stored (INTEGER 0/1 works on both databases; booleans do not).
+pub fn flag(value: bool) -> i64 {
+    i64::from(value)
+}

@@ -1,0 +1,105 @@
+//! `subscriptions`: one row per user who ever started a checkout.
+
+use sqlx::{Any, Executor};
+
+use super::{DbResult, flag};
+
+/// A user's subscription as Ava knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscription {
+    pub user_id: String,
+    pub provider: String,
+    pub customer_id: Option<String>,
+    pub subscription_id: Option<String>,
+    /// `none`, `incomplete`, `incomplete_expired`, `trialing`, `active`, `past_due`,
+    /// `unpaid`, `canceled` or `paused`.
+    pub status: String,
+    pub current_period_end: Option<i64>,
+    pub cancel_at_period_end: bool,
+    pub price_id: Option<String>,
+    /// Creation time of the newest provider event applied.
+    pub state_as_of: i64,
+    pub updated_at: i64,
+}
+
+impl Subscription {
+    /// Whether this subscription gives access to chat. A failed renewal (`past_due`) keeps
+    /// access while the provider retries the payment, as Stripe's dunning expects.
+    pub fn grants_access(&self) -> bool {
+        matches!(self.status.as_str(), "active" | "trialing" | "past_due")
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    user_id: String,
+    provider: String,
+    customer_id: Option<String>,
+    subscription_id: Option<String>,
+    status: String,
+    current_period_end: Option<i64>,
+    cancel_at_period_end: i64,
+    price_id: Option<String>,
+    state_as_of: i64,
+    updated_at: i64,
+}
+
+impl From<Row> for Subscription {
+    fn from(r: Row) -> Self {
+        Subscription {
+            user_id: r.user_id,
+            provider: r.provider,
+            customer_id: r.customer_id,
+            subscription_id: r.subscription_id,
+            status: r.status,
+            current_period_end: r.current_period_end,
+            cancel_at_period_end: r.cancel_at_period_end != 0,
+            price_id: r.price_id,
+            state_as_of: r.state_as_of,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The user's subscription.
+pub async fn get<'e>(
+    e: impl Executor<'e, Database = Any>,
+    user_id: &str,
+) -> DbResult<Option<Subscription>> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT user_id, provider, customer_id, subscription_id, status, current_period_end,
+            cancel_at_period_end, price_id, state_as_of, updated_at
+         FROM subscriptions WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(e)
+    .await?;
+    Ok(row.map(Subscription::from))
+}
+
+/// Stores `s`, replacing the user's row.
+pub async fn upsert<'e>(e: impl Executor<'e, Database = Any>, s: &Subscription) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO subscriptions (user_id, provider, customer_id, subscription_id, status,
+            current_period_end, cancel_at_period_end, price_id, state_as_of, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (user_id) DO UPDATE SET provider = excluded.provider,
+            customer_id = excluded.customer_id, subscription_id = excluded.subscription_id,
+            status = excluded.status, current_period_end = excluded.current_period_end,
+            cancel_at_period_end = excluded.cancel_at_period_end, price_id = excluded.price_id,
+            state_as_of = excluded.state_as_of, updated_at = excluded.updated_at",
+    )
+    .bind(&s.user_id)
+    .bind(&s.provider)
+    .bind(&s.customer_id)
+    .bind(&s.subscription_id)
+    .bind(&s.status)
+    .bind(s.current_period_end)
+    .bind(flag(s.cancel_at_period_end))
+    .bind(&s.price_id)
+    .bind(s.state_as_of)
+    .bind(s.updated_at)
+    .execute(e)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,434 @@
+//! `/chat`, `/chat/stream`, `/messages`: the paywall, storage, order, failures, streaming and
+//! the rolling memory, on SQLite and on PostgreSQL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::app::{Backend, PLUGINS, TestApp};
+use futures::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+on_both_databases!(
+    chat_without_a_subscription_is_402,
+    chat_with_a_subscription_stores_the_message_and_the_reply,
+    a_canceled_subscription_is_402_again,
+    the_paywall_can_be_turned_off,
+    concurrent_messages_keep_their_order,
+    a_failing_plugin_stores_nothing,
+    the_last_reply_can_be_regenerated,
+    editing_a_message_continues_from_it,
+    messages_come_in_pages_with_a_cursor,
+    a_streamed_reply_arrives_in_pieces_and_is_stored,
+    a_streamed_reply_is_stored_even_if_the_client_leaves,
+    old_turns_are_folded_into_a_memory_sent_with_later_turns,
+    readiness_checks_the_database,
+);
+
+const MISBEHAVING_PERSONA: &str = r#"
+[plugins.persona]
+use = "misbehave"
+
+[plugin.misbehave]
+path = "{plugins}/misbehave.wasm"
+limits = { timeout_ms = 1500 }
+"#;
+
+/// A tiny window, so a few turns are enough to fold.
+const FORGETFUL_PERSONA: &str = r#"
+[app]
+history_window = 4
+summarize_batch = 2
+
+[plugins.persona]
+use = "misbehave"
+
+[plugin.misbehave]
+path = "{plugins}/misbehave.wasm"
+limits = { timeout_ms = 1500 }
+"#;
+
+async fn history(t: &TestApp, token: &str) -> Vec<Value> {
+    let (status, body) = t.get("/messages?limit=200", token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["messages"].as_array().unwrap().clone()
+}
+
+async fn chat_without_a_subscription_is_402(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let (token, _) = t.register("free@example.com").await;
+    let (status, body) = t.post("/chat", &token, json!({ "message": "hello" })).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(body, json!({ "detail": "Subscription required" }));
+    let stream = t
+        .client
+        .post(t.url("/chat/stream"))
+        .bearer_auth(&token)
+        .json(&json!({ "message": "hello" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(
+        stream.json::<Value>().await.unwrap()["detail"],
+        "Subscription required"
+    );
+    assert!(history(&t, &token).await.is_empty());
+}
+
+async fn chat_with_a_subscription_stores_the_message_and_the_reply(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let (token, _) = t.subscriber("paid@example.com").await;
+    let (status, turn) = t
+        .post("/chat", &token, json!({ "message": "  Good morning!  " }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{turn}");
+    assert_eq!(turn["message"]["role"], "user");
+    assert_eq!(turn["message"]["content"], "Good morning!");
+    assert_eq!(turn["reply"]["role"], "assistant");
+    assert!(!turn["reply"]["content"].as_str().unwrap().is_empty());
+    let stored = history(&t, &token).await;
+    assert_eq!(stored, vec![turn["message"].clone(), turn["reply"].clone()]);
+
+    let (status, body) = t.post("/chat", &token, json!({ "message": "   " })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "message");
+}
+
+async fn a_canceled_subscription_is_402_again(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let (token, id) = t.subscriber("leaver@example.com").await;
+    assert_eq!(
+        t.post("/chat", &token, json!({ "message": "hi" })).await.0,
+        StatusCode::OK
+    );
+    t.set_subscription(&id, "past_due").await;
+    assert_eq!(
+        t.post("/chat", &token, json!({ "message": "hi" })).await.0,
+        StatusCode::OK
+    );
+    t.set_subscription(&id, "canceled").await;
+    assert_eq!(
+        t.post("/chat", &token, json!({ "message": "hi" })).await.0,
+        StatusCode::PAYMENT_REQUIRED
+    );
+}
+
+async fn the_paywall_can_be_turned_off(backend: Backend) {
+    let t = TestApp::with_config(backend, &format!("[app]\npaywall = false\n{PLUGINS}")).await;
+    let (token, _) = t.register("selfhost@example.com").await;
+    let (status, body) = t.post("/chat", &token, json!({ "message": "hello" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn concurrent_messages_keep_their_order(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let (token, _) = t.subscriber("busy@example.com").await;
+    let sends = (0..10).map(|i| {
+        let (t, token) = (&t, token.clone());
+        async move {
+            t.post(
+                "/chat",
+                &token,
+                json!({ "message": format!("message {i}") }),
+            )
+            .await
+        }
+    });
+    for (status, body) in futures::future::join_all(sends).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let stored = history(&t, &token).await;
+    assert_eq!(stored.len(), 20);
+    for (i, pair) in stored.chunks(2).enumerate() {
+        assert_eq!(pair[0]["role"], "user", "{stored:#?}");
+        assert_eq!(pair[1]["role"], "assistant", "{stored:#?}");
+        assert_eq!(pair[0]["seq"].as_i64().unwrap(), 2 * i as i64 + 1);
+        assert_eq!(pair[1]["seq"].as_i64().unwrap(), 2 * i as i64 + 2);
+    }
+    let mut sent: Vec<&str> = stored
+        .iter()
+        .step_by(2)
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    sent.sort();
+    assert_eq!(
+        sent,
+        (0..10).map(|i| format!("message {i}")).collect::<Vec<_>>()
+    );
+}
+
+async fn a_failing_plugin_stores_nothing(backend: Backend) {
+    let t = TestApp::with_config(backend, MISBEHAVING_PERSONA).await;
+    let (token, _) = t.subscriber("unlucky@example.com").await;
+    assert_eq!(
+        t.post("/chat", &token, json!({ "message": "hello" }))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, body) = t.post("/chat", &token, json!({ "message": "panic" })).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["detail"], "The plugin failed");
+    let (status, body) = t.post("/chat", &token, json!({ "message": "loop" })).await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert_eq!(body["detail"], "The plugin took too long");
+    assert_eq!(
+        history(&t, &token).await.len(),
+        2,
+        "a failed turn left messages behind"
+    );
+}
+
+async fn the_last_reply_can_be_regenerated(backend: Backend) {
+    let t = TestApp::with_config(backend, MISBEHAVING_PERSONA).await;
+    let (token, _) = t.subscriber("again@example.com").await;
+    t.post("/chat", &token, json!({ "message": "first" })).await;
+    t.post("/chat", &token, json!({ "message": "count" })).await;
+    let before = history(&t, &token).await;
+    let (status, turn) = t
+        .call(Method::POST, "/chat/regenerate", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{turn}");
+    let after = history(&t, &token).await;
+    assert_eq!(after.len(), before.len());
+    assert_eq!(after[..3], before[..3], "only the last reply changes");
+    assert_eq!(after[3]["seq"], before[3]["seq"]);
+    assert_ne!(after[3]["id"], before[3]["id"]);
+    assert_eq!(after[3], turn["reply"]);
+
+    let (t2, _) = (TestApp::with_config(backend, MISBEHAVING_PERSONA).await, ());
+    let (fresh, _) = t2.subscriber("empty@example.com").await;
+    let (status, body) = t2
+        .call(Method::POST, "/chat/regenerate", Some(&fresh), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+}
+
+async fn editing_a_message_continues_from_it(backend: Backend) {
+    let t = TestApp::with_config(backend, MISBEHAVING_PERSONA).await;
+    let (token, _) = t.subscriber("editor@example.com").await;
+    for m in ["one", "two", "three"] {
+        t.post("/chat", &token, json!({ "message": m })).await;
+    }
+    let before = history(&t, &token).await;
+    let second = before[2]["id"].as_str().unwrap();
+    let (status, turn) = t
+        .call(
+            Method::PUT,
+            &format!("/messages/{second}"),
+            Some(&token),
+            Some(json!({ "content": "inspect" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{turn}");
+    let after = history(&t, &token).await;
+    assert_eq!(after.len(), 4, "the turns after the edit are gone");
+    assert_eq!(after[2]["id"], before[2]["id"]);
+    assert_eq!(after[2]["content"], "inspect");
+    // The new reply was written from the history before the edited message.
+    let seen: Value = serde_json::from_str(after[3]["content"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        seen["history"],
+        json!(["user: one", "assistant: misbehave: one"])
+    );
+
+    let reply = after[3]["id"].as_str().unwrap();
+    let (status, _) = t
+        .call(
+            Method::PUT,
+            &format!("/messages/{reply}"),
+            Some(&token),
+            Some(json!({ "content": "x" })),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a reply is not the user's to edit"
+    );
+}
+
+async fn messages_come_in_pages_with_a_cursor(backend: Backend) {
+    let t = TestApp::with_config(backend, MISBEHAVING_PERSONA).await;
+    let (token, _) = t.subscriber("pager@example.com").await;
+    for i in 0..5 {
+        t.post("/chat", &token, json!({ "message": format!("m{i}") }))
+            .await;
+    }
+    let (_, page1) = t.get("/messages?limit=4", &token).await;
+    let seqs = |page: &Value| -> Vec<i64> {
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(seqs(&page1), vec![7, 8, 9, 10]);
+    let cursor = page1["next_cursor"].as_str().unwrap();
+    let (_, page2) = t
+        .get(&format!("/messages?limit=4&before={cursor}"), &token)
+        .await;
+    assert_eq!(seqs(&page2), vec![3, 4, 5, 6]);
+    let cursor = page2["next_cursor"].as_str().unwrap();
+    let (_, page3) = t
+        .get(&format!("/messages?limit=4&before={cursor}"), &token)
+        .await;
+    assert_eq!(seqs(&page3), vec![1, 2]);
+    assert!(page3["next_cursor"].is_null());
+    let (status, bad) = t.get("/messages?before=abc", &token).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["field"], "before");
+}
+
+/// The events of a server-sent event stream, as `(event, data)`.
+async fn read_events(response: reqwest::Response) -> Vec<(String, Value)> {
+    let body = response.text().await.unwrap();
+    let mut parser = ava_sdk::sse::SseParser::default();
+    parser.feed(body.as_bytes());
+    let mut events = Vec::new();
+    while let Some(e) = parser.next_event() {
+        events.push((e.event, serde_json::from_str(&e.data).unwrap()));
+    }
+    events.extend(
+        parser
+            .finish()
+            .map(|e| (e.event, serde_json::from_str(&e.data).unwrap())),
+    );
+    events
+}
+
+async fn a_streamed_reply_arrives_in_pieces_and_is_stored(backend: Backend) {
+    let t = TestApp::with_config(backend, MISBEHAVING_PERSONA).await;
+    let (token, _) = t.subscriber("streamer@example.com").await;
+    let response = t
+        .client
+        .post(t.url("/chat/stream"))
+        .bearer_auth(&token)
+        .json(&json!({ "message": "slow-stream:4:10" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let events = read_events(response).await;
+    let deltas: Vec<&str> = events
+        .iter()
+        .filter(|(e, _)| e == "delta")
+        .map(|(_, d)| d["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, ["word0 ", "word1 ", "word2 ", "word3 "]);
+    let (last, done) = events.last().unwrap();
+    assert_eq!(last, "done");
+    assert_eq!(done["reply"]["content"], "word0 word1 word2 word3 ");
+    assert_eq!(history(&t, &token).await[1], done["reply"]);
+
+    // A plugin failure mid-stream ends with an error event and stores nothing.
+    let response = t
+        .client
+        .post(t.url("/chat/stream"))
+        .bearer_auth(&token)
+        .json(&json!({ "message": "panic" }))
+        .send()
+        .await
+        .unwrap();
+    let events = read_events(response).await;
+    let (last, error) = events.last().unwrap();
+    assert_eq!(last, "error");
+    assert_eq!(error["status"], 502);
+    assert_eq!(history(&t, &token).await.len(), 2);
+}
+
+async fn a_streamed_reply_is_stored_even_if_the_client_leaves(backend: Backend) {
+    let t = TestApp::with_config(backend, MISBEHAVING_PERSONA).await;
+    let (token, _) = t.subscriber("quitter@example.com").await;
+    let response = t
+        .client
+        .post(t.url("/chat/stream"))
+        .bearer_auth(&token)
+        .json(&json!({ "message": "slow-stream:10:60" }))
+        .send()
+        .await
+        .unwrap();
+    let mut body = response.bytes_stream();
+    let first = body.next().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("word0"));
+    drop(body);
+
+    // The turn finishes on the server: 10 pieces, 60 ms apart.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let stored = history(&t, &token).await;
+        if stored.len() == 2 {
+            let full: String = (0..10).map(|i| format!("word{i} ")).collect();
+            assert_eq!(stored[1]["content"], full);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reply was never stored"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn old_turns_are_folded_into_a_memory_sent_with_later_turns(backend: Backend) {
+    // Window 4, batch 2: after 3 turns (6 messages) the oldest 2 are folded.
+    let t = TestApp::with_config(backend, FORGETFUL_PERSONA).await;
+    let (token, _) = t.subscriber("remember@example.com").await;
+    for m in ["alpha", "beta", "gamma"] {
+        t.post("/chat", &token, json!({ "message": m })).await;
+    }
+    // Folding runs after the turn; wait for it to land.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let (_, turn) = t
+            .post("/chat", &token, json!({ "message": "inspect" }))
+            .await;
+        let seen: Value = serde_json::from_str(turn["reply"]["content"].as_str().unwrap()).unwrap();
+        if !seen["memory"].is_null() {
+            break seen;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no memory was ever sent: {seen}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        seen["memory"].as_str().unwrap().starts_with("memory("),
+        "{seen}"
+    );
+    let history = seen["history"].as_array().unwrap();
+    assert!(history.len() <= 4, "{seen}");
+    assert!(
+        !history
+            .iter()
+            .any(|m| m.as_str().unwrap().ends_with("alpha")),
+        "folded messages are not sent again: {seen}"
+    );
+}
+
+async fn readiness_checks_the_database(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let (status, body) = t.call(Method::GET, "/health/ready", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["database"]["ok"], true);
+    let expected = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(body["checks"]["database"]["backend"], expected);
+    assert_eq!(
+        body["checks"]["plugins"]["loaded"][0]["name"],
+        "local-persona"
+    );
+}
