@@ -13,6 +13,20 @@ rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add was
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 
+step "services (PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379)"
+# The API suite runs against a real PostgreSQL (AVA_TEST_POSTGRES_URL); start the local
+# cluster when it is stopped, as on a machine just booted.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -z "${AVA_TEST_POSTGRES_URL:-}" ] && ! port_open 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+fi
+if ! port_open 6379 && command -v redis-server >/dev/null; then
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+for _ in $(seq 50); do port_open 5432 && break; sleep 0.2; done
+
 step "plugins (wasm32-wasip2)"
 ./scripts/build-plugins.sh
 
