@@ -61,6 +61,10 @@ limits = { concurrency = 64 }
 [plugin.misbehave]
 path = "{plugins}/misbehave.wasm"
 limits = { concurrency = 64 }
+
+[plugin.local-persona]
+path = "{plugins}/local-persona.wasm"
+limits = { concurrency = 64 }
 "#;
 
 const DEFAULT_SET: &str = r#"
@@ -256,5 +260,49 @@ fn main() {
             plugin.metadata().await.unwrap();
         }
     });
+    let persona = registry.current().persona_named("local-persona").unwrap();
+    let request = Arc::new(chat_request());
+    report("local-persona reply (a real turn)", &rt, move || {
+        let (persona, request) = (persona.clone(), request.clone());
+        async move {
+            persona.reply(&request).await.unwrap();
+        }
+    });
     startup_and_compile(&rt);
+}
+
+/// A chat turn with a full persona card and a 20-message history, as the host sends.
+fn chat_request() -> ava_host::plugins::types::ChatRequest {
+    use ava_host::plugins::types::{ChatMessage, ChatMode, ChatRequest, Persona, Role};
+    ChatRequest {
+        persona: Persona {
+            id: "p1".into(),
+            name: "Ava".into(),
+            style: "warm".into(),
+            description: "Ava is a warm, quick-witted companion who loves old films.".into(),
+            personality: "attentive, playful, curious, kind".into(),
+            scenario: "Ava and the user talk every day.".into(),
+            greeting: "Hey, it's Ava. How's your day going?".into(),
+            example_dialogue: String::new(),
+            system_prompt: String::new(),
+            post_history_instructions: String::new(),
+            appearance: "shoulder-length auburn hair, green eyes".into(),
+        },
+        mode: ChatMode::Secretary,
+        user_name: Some("Sam".into()),
+        memory: Some("Sam likes hiking and has a dog called Rex.".into()),
+        history: (0..20)
+            .map(|i| ChatMessage {
+                role: if i % 2 == 0 {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
+                content: format!("message number {i} about the weekend plans"),
+                sent_at_ms: 1_767_225_600_000 + i,
+            })
+            .collect(),
+        message: "How was your day? Tell me something nice.".into(),
+        photos_allowed: false,
+    }
 }

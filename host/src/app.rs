@@ -96,7 +96,8 @@ impl App {
             .await
             .context("the plugins did not load")?;
         let watcher = crate::plugins::watch(registry.clone()).map_err(anyhow::Error::msg)?;
-        let accounts = Arc::new(Accounts::new(db.clone()));
+        let cache_ttl = std::time::Duration::from_secs(u64::from(config.app.cache_seconds));
+        let accounts = Arc::new(Accounts::new(db.clone(), cache_ttl));
         let chat = Chat::new(db.clone(), registry.clone(), config.app.clone());
         let housekeeping = tokio::spawn(housekeeping(accounts.clone(), db.clone()));
         Ok(Self {

@@ -5,6 +5,12 @@ use clap::{Parser, Subcommand};
 use ava_host::config::Settings;
 use ava_host::{app, cli, telemetry, tls};
 
+/// mimalloc instead of glibc's allocator: under load glibc kept ~1 GiB resident in
+/// per-thread arenas where mimalloc keeps ~110 MiB, and spends less time allocating
+/// (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ava",

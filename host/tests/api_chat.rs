@@ -16,6 +16,7 @@ on_both_databases!(
     a_canceled_subscription_is_402_again,
     the_paywall_can_be_turned_off,
     concurrent_messages_keep_their_order,
+    two_replicas_share_one_conversation_in_order,
     a_failing_plugin_stores_nothing,
     the_last_reply_can_be_regenerated,
     editing_a_message_continues_from_it,
@@ -53,6 +54,33 @@ async fn history(t: &TestApp, token: &str) -> Vec<Value> {
     let (status, body) = t.get("/messages?limit=200", token).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["messages"].as_array().unwrap().clone()
+}
+
+/// Each replica caches the conversation between turns; a turn on one after a turn on the
+/// other must still come after it (the stale replica notices, reloads and answers again).
+async fn two_replicas_share_one_conversation_in_order(backend: Backend) {
+    let a = TestApp::start(backend).await;
+    let b = a.replica().await;
+    let (token, _) = a.subscriber("two@example.com").await;
+    for (replica, text) in [(&a, "one"), (&b, "two"), (&a, "three"), (&b, "four")] {
+        let (status, body) = replica
+            .post("/chat", &token, json!({ "message": text }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{text}: {body}");
+        assert_eq!(body["message"]["content"], text);
+    }
+    let messages = history(&b, &token).await;
+    let seqs: Vec<i64> = messages
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6, 7, 8], "{messages:?}");
+    let users: Vec<&str> = messages
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, ["one", "two", "three", "four"]);
 }
 
 async fn chat_without_a_subscription_is_402(backend: Backend) {

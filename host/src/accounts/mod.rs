@@ -47,13 +47,31 @@ pub struct Session {
 pub struct Accounts {
     db: Db,
     limiter: LoginLimiter,
+    /// Live sessions recently seen, by token hash: every API call authenticates, and most
+    /// come from the same few tokens. Logging out here removes the entry at once; a logout
+    /// through another replica is seen within the cache's lifetime.
+    sessions: Option<moka::sync::Cache<String, CachedSession>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedSession {
+    user_id: String,
+    expires_at: i64,
 }
 
 impl Accounts {
-    pub fn new(db: Db) -> Self {
+    /// `cache_ttl` zero looks every token up in the database.
+    pub fn new(db: Db, cache_ttl: Duration) -> Self {
+        let sessions = (!cache_ttl.is_zero()).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(cache_ttl)
+                .build()
+        });
         Self {
             db,
             limiter: LoginLimiter::default(),
+            sessions,
         }
     }
 
@@ -149,15 +167,38 @@ impl Accounts {
 
     /// Revokes the session of `token`.
     pub async fn logout(&self, token: &str) -> Result<(), AccountError> {
+        let hash = tokens::hash(token);
         let mut tx = self.db.write().await?;
-        sessions::revoke(&mut **tx, &tokens::hash(token), now_ms()).await?;
+        sessions::revoke(&mut **tx, &hash, now_ms()).await?;
         tx.commit().await?;
+        if let Some(cache) = &self.sessions {
+            cache.invalidate(&hash);
+        }
         Ok(())
     }
 
     /// The user a token belongs to, while its session is live.
     pub async fn authenticate(&self, token: &str) -> Result<Option<String>, AccountError> {
-        Ok(sessions::user_of(self.db.pool(), &tokens::hash(token), now_ms()).await?)
+        let hash = tokens::hash(token);
+        let now = now_ms();
+        if let Some(hit) = self.sessions.as_ref().and_then(|c| c.get(&hash))
+            && hit.expires_at > now
+        {
+            return Ok(Some(hit.user_id));
+        }
+        let Some((user_id, expires_at)) = sessions::live(self.db.pool(), &hash, now).await? else {
+            return Ok(None);
+        };
+        if let Some(cache) = &self.sessions {
+            cache.insert(
+                hash,
+                CachedSession {
+                    user_id: user_id.clone(),
+                    expires_at,
+                },
+            );
+        }
+        Ok(Some(user_id))
     }
 
     /// Forgets idle rate-limit keys and deletes sessions dead for a week; called hourly.

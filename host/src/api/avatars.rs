@@ -139,6 +139,7 @@ async fn save(
     let now = now_ms();
     personas::update(&mut **tx, &user.id, id, &data, now).await?;
     tx.commit().await?;
+    state.chat.forget_user(&user.id);
     let mut updated = current;
     updated.data = data;
     updated.updated_at = now;
@@ -189,6 +190,7 @@ async fn remove(
         preferences::upsert(&mut **tx, &prefs).await?;
     }
     tx.commit().await?;
+    state.chat.forget_user(&user.id);
     Ok(StatusCode::NO_CONTENT)
 }
 

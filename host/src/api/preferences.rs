@@ -88,5 +88,6 @@ async fn update(
     prefs.updated_at = now;
     preferences::upsert(&mut **tx, &prefs).await?;
     tx.commit().await?;
+    state.chat.forget_user(&user.id);
     Ok(Json(views::preferences(&prefs)))
 }

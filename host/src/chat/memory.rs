@@ -8,55 +8,73 @@
 use std::sync::Arc;
 
 use super::{Chat, ChatResult, wit_persona};
-use crate::db::{memories, messages, now_ms, personas, preferences};
+use crate::db::memories::{self, Memory};
+use crate::db::personas::Persona;
+use crate::db::{messages, now_ms};
 use crate::plugins::CallError;
 use crate::plugins::types::{self as wit, PluginError};
 
-/// Starts folding in the background if the conversation needs it.
-pub fn schedule(chat: Arc<Chat>, user_id: &str, persona_id: &str) {
-    let (user_id, persona_id) = (user_id.to_string(), persona_id.to_string());
+/// What the turn that found a conversation due knew about it: the fold needs nothing else
+/// from the database but the messages it folds.
+pub struct Snapshot {
+    pub user_id: String,
+    pub persona: Persona,
+    pub mode: String,
+    pub memory: Option<Memory>,
+    /// The conversation's last `seq` after that turn.
+    pub last_seq: i64,
+}
+
+/// Whether a conversation whose memory covers up to `through_seq` and whose last message is
+/// `last_seq` has a batch to fold. Sequence numbers are contiguous, so this needs no query.
+pub fn due(config: &crate::config::AppConfig, through_seq: i64, last_seq: i64) -> bool {
+    let batch = i64::from(config.summarize_batch.max(1));
+    last_seq - through_seq >= i64::from(config.history_window) + batch
+}
+
+/// Starts folding in the background, unless this conversation is being folded already.
+pub fn schedule(chat: Arc<Chat>, snapshot: Snapshot) {
+    let key = format!("{}/{}", snapshot.user_id, snapshot.persona.id);
+    if !chat.folding().lock().expect("folding").insert(key.clone()) {
+        return;
+    }
     tokio::spawn(async move {
-        if let Err(err) = fold(&chat, &user_id, &persona_id).await {
+        let (user_id, persona_id) = (snapshot.user_id.clone(), snapshot.persona.id.clone());
+        if let Err(err) = fold(&chat, snapshot).await {
             tracing::warn!(user = %user_id, persona = %persona_id, error = %err, "rolling memory not updated");
         }
+        chat.folding().lock().expect("folding").remove(&key);
     });
 }
 
-/// Folds the oldest messages beyond the window into the memory, when there are at least a
-/// batch of them. Returns whether the memory changed.
-pub async fn fold(chat: &Chat, user_id: &str, persona_id: &str) -> ChatResult<bool> {
+/// Folds every message but the newest `history_window` into the memory. Returns whether
+/// the memory changed.
+pub async fn fold(chat: &Chat, snapshot: Snapshot) -> ChatResult<bool> {
+    let Snapshot {
+        user_id,
+        persona,
+        mode,
+        memory,
+        last_seq,
+    } = snapshot;
     let db = chat.db();
-    let window = i64::from(chat.config().history_window);
-    let batch = i64::from(chat.config().summarize_batch.max(1));
-    let memory = memories::get(db.pool(), user_id, persona_id).await?;
     let after = memory.as_ref().map_or(0, |m| m.through_seq);
-    let pending = messages::count_after(db.pool(), user_id, persona_id, after).await?;
-    if pending < window + batch {
-        return Ok(false);
-    }
-    // Everything but the newest `window` messages goes into the memory.
-    let fold_count = pending - window;
-    let older = messages::range(db.pool(), user_id, persona_id, after, i64::MAX).await?;
-    let Some(last_folded) = older.get(fold_count as usize - 1) else {
-        return Ok(false);
-    };
-    let through_seq = last_folded.seq;
-    let turns: Vec<wit::ChatMessage> = older[..fold_count as usize]
-        .iter()
-        .map(super::wit_message)
-        .collect();
-
-    let Some(persona) = personas::get(db.pool(), user_id, persona_id).await? else {
+    let older = messages::range(
+        db.pool(),
+        &user_id,
+        &persona.id,
+        after,
+        last_seq - i64::from(chat.config().history_window),
+    )
+    .await?;
+    let Some(last_folded) = older.last().cloned() else {
         return Ok(false);
     };
-    let mode = preferences::get(db.pool(), user_id)
-        .await?
-        .map_or_else(|| "secretary".to_string(), |p| p.mode);
     let request = wit::SummaryRequest {
         persona: wit_persona(&persona, None),
         mode: super::wit_mode(&mode),
         previous: memory.map(|m| m.summary),
-        turns,
+        turns: older.iter().map(super::wit_message).collect(),
     };
     let plugin = chat.registry().current().persona()?;
     let summary = match plugin.summarize(&request).await {
@@ -67,18 +85,25 @@ pub async fn fold(chat: &Chat, user_id: &str, persona_id: &str) -> ChatResult<bo
         }) => return Ok(false),
         Err(err) => return Err(err.into()),
     };
+    let memory = Memory {
+        summary,
+        through_seq: last_folded.seq,
+    };
+
+    // Stored under the turn lock, and only if the folded messages are still what they were:
+    // an edit meanwhile rewrote the conversation this summary describes.
+    let mut user = chat.users().lock(&user_id).await;
+    let unchanged = messages::get(db.pool(), &user_id, &last_folded.id)
+        .await?
+        .is_some_and(|now| now.seq == last_folded.seq && now.content == last_folded.content);
+    if !unchanged {
+        return Ok(false);
+    }
     let mut tx = db.write().await?;
-    let advanced = memories::advance(
-        &mut **tx,
-        user_id,
-        persona_id,
-        &memories::Memory {
-            summary,
-            through_seq,
-        },
-        now_ms(),
-    )
-    .await?;
+    let advanced = memories::advance(&mut **tx, &user_id, &persona.id, &memory, now_ms()).await?;
     tx.commit().await?;
+    if advanced {
+        user.remember_memory(&persona.id, memory);
+    }
     Ok(advanced)
 }

@@ -1,21 +1,25 @@
 //! Chat: one turn of conversation with a persona plugin, the paywall, the history window
 //! and the rolling memory. Handlers stay thin; everything a turn does happens here.
 
-pub mod locks;
 pub mod memory;
+pub mod state;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use crate::accounts::validate::Invalid;
 use crate::config::AppConfig;
+use crate::db::group_commit::TurnWriter;
+use crate::db::memories::Memory;
 use crate::db::messages::{self, Message};
 use crate::db::personas::Persona;
+use crate::db::preferences::TurnContext;
 use crate::db::{Db, DbError, memories, new_id, now_ms, personas, preferences, subscriptions};
 use crate::plugins::types as wit;
 use crate::plugins::{CallError, Registry};
-use locks::TurnLocks;
+use state::{ConversationState, UserStates};
 
 /// Why a turn did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -58,26 +62,56 @@ pub struct Chat {
     db: Db,
     registry: Arc<Registry>,
     config: AppConfig,
-    locks: TurnLocks,
+    users: UserStates,
+    writer: TurnWriter,
+    /// Conversations whose memory is being folded now (`user/persona`), so a burst of
+    /// turns starts one summary, not one each.
+    folding: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
-/// The conversation a turn belongs to.
-struct Conversation {
-    persona: Persona,
-    mode: String,
+/// What the persona is told about the conversation besides its history.
+#[derive(Clone, Copy)]
+struct Conversation<'a> {
+    persona: &'a Persona,
+    mode: &'a str,
     photos_allowed: bool,
-    user_name: Option<String>,
-    memory: Option<memories::Memory>,
+    user_name: Option<&'a str>,
+    memory: Option<&'a Memory>,
+}
+
+impl<'a> Conversation<'a> {
+    fn new(context: &'a TurnContext, persona: &'a Persona, memory: Option<&'a Memory>) -> Self {
+        Self {
+            persona,
+            mode: &context.mode,
+            photos_allowed: context.photos_enabled != 0,
+            user_name: context.display_name.as_deref(),
+            memory,
+        }
+    }
 }
 
 impl Chat {
+    /// The service; starts its writer task, so call it inside the runtime.
     pub fn new(db: Db, registry: Arc<Registry>, config: AppConfig) -> Arc<Self> {
+        let users = UserStates::new(
+            Duration::from_secs(u64::from(config.cache_seconds)),
+            u64::from(config.cache_users),
+        );
         Arc::new(Self {
+            writer: TurnWriter::start(db.clone()),
             db,
             registry,
             config,
-            locks: TurnLocks::default(),
+            users,
+            folding: Default::default(),
         })
+    }
+
+    /// Drops what this process remembers about `user_id`'s preferences, subscription,
+    /// personas and conversations. Whoever changes those other than through a turn calls it.
+    pub fn forget_user(&self, user_id: &str) {
+        self.users.forget(user_id);
     }
 
     /// Sends `text` to the persona (the active one unless `persona_id` names another) and
@@ -112,53 +146,78 @@ impl Chat {
         persona_id: Option<&str>,
         text: &str,
     ) -> ChatResult<()> {
-        self.prepare(user_id, persona_id, Some(text))
-            .await
-            .map(|_| ())
+        self.validate_message(text)?;
+        self.prepare(user_id, persona_id).await.map(|_| ())
     }
 
-    /// Checks everything a turn needs before any plugin is called: the message, the
-    /// paywall, the conversation.
-    async fn prepare(
-        &self,
-        user_id: &str,
-        persona_id: Option<&str>,
-        text: Option<&str>,
-    ) -> ChatResult<Conversation> {
-        if let Some(text) = text {
-            self.validate_message(text)?;
-        }
-        if self.config.paywall {
-            let access = subscriptions::get(self.db.pool(), user_id)
-                .await?
-                .is_some_and(|s| s.grants_access());
-            if !access {
-                return Err(ChatError::PaymentRequired);
-            }
-        }
-        let context = preferences::turn_context(self.db.pool(), user_id)
+    /// The user's turn context from the database.
+    async fn load_context(&self, user_id: &str) -> ChatResult<TurnContext> {
+        preferences::turn_context(self.db.pool(), user_id)
             .await?
-            .ok_or(ChatError::NotFound("preferences"))?;
+            .ok_or(ChatError::NotFound("preferences"))
+    }
+
+    /// The paywall and the intimate-mode gate.
+    fn admit(&self, context: &TurnContext) -> ChatResult<()> {
+        if self.config.paywall
+            && !context
+                .subscription_status
+                .as_deref()
+                .is_some_and(subscriptions::status_grants_access)
+        {
+            return Err(ChatError::PaymentRequired);
+        }
         if context.mode == "intimate" && context.adult_confirmed_at.is_none() {
             return Err(ChatError::Forbidden(
                 "Intimate mode requires confirming you are 18 or older".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// Everything a turn needs before any plugin is called, read from the database: the
+    /// admitted context, the persona and its memory.
+    async fn prepare(
+        &self,
+        user_id: &str,
+        persona_id: Option<&str>,
+    ) -> ChatResult<(TurnContext, Persona, Option<Memory>)> {
+        let context = self.load_context(user_id).await?;
+        self.admit(&context)?;
         let persona_id = persona_id
-            .map(str::to_string)
-            .or(context.active_persona_id)
+            .or(context.active_persona_id.as_deref())
             .ok_or(ChatError::NotFound("persona"))?;
-        let persona = personas::get(self.db.pool(), user_id, &persona_id)
+        let (persona, memory) = personas::get_with_memory(self.db.pool(), user_id, persona_id)
             .await?
             .ok_or(ChatError::NotFound("persona"))?;
-        let memory = memories::get(self.db.pool(), user_id, &persona.id).await?;
-        Ok(Conversation {
-            persona,
-            mode: context.mode,
-            photos_allowed: context.photos_enabled != 0,
-            user_name: context.display_name,
-            memory,
-        })
+        Ok((context, persona, memory))
+    }
+
+    /// A conversation as a turn needs it, from the database.
+    async fn load_conversation(
+        &self,
+        user_id: &str,
+        persona_id: &str,
+    ) -> ChatResult<ConversationState> {
+        let pool = self.db.pool();
+        let (persona, memory) = personas::get_with_memory(pool, user_id, persona_id)
+            .await?
+            .ok_or(ChatError::NotFound("persona"))?;
+        let after = memory.as_ref().map_or(0, |m| m.through_seq);
+        let window = messages::recent(
+            pool,
+            user_id,
+            persona_id,
+            after,
+            i64::from(self.config.history_window),
+        )
+        .await?;
+        // The window holds the newest messages; only an empty one needs asking.
+        let last_seq = match window.last() {
+            Some(m) => m.seq,
+            None => messages::last_seq(pool, user_id, persona_id).await?,
+        };
+        Ok(ConversationState::new(persona, memory, window, last_seq))
     }
 
     fn validate_message(&self, text: &str) -> Result<(), Invalid> {
@@ -182,38 +241,87 @@ impl Chat {
         text: &str,
         delivery: Delivery,
     ) -> ChatResult<Turn> {
-        let conv = self.prepare(user_id, persona_id, Some(text)).await?;
-        let _turn = self.locks.lock(user_id, &conv.persona.id).await;
-        let after = conv.memory.as_ref().map_or(0, |m| m.through_seq);
-        let history = messages::recent(
-            self.db.pool(),
-            user_id,
-            &conv.persona.id,
-            after,
-            i64::from(self.config.history_window),
-        )
-        .await?;
-        let reply = self.ask(&conv, &history, text, delivery).await?;
+        self.validate_message(text)?;
+        let mut user = self.users.lock(user_id).await;
+        // A refusal is never answered from the cache: it is read again first.
+        let context = match user.context().filter(|c| self.admit(c).is_ok()) {
+            Some(context) => context.clone(),
+            None => {
+                let context = self.load_context(user_id).await?;
+                self.admit(&context)?;
+                user.set_context(context.clone());
+                context
+            }
+        };
+        let persona_id = persona_id
+            .or(context.active_persona_id.as_deref())
+            .ok_or(ChatError::NotFound("persona"))?
+            .to_string();
 
-        let mut tx = self.db.write().await?;
-        let last = messages::last_seq(&mut **tx, user_id, &conv.persona.id).await?;
-        let user_message = self.message(user_id, &conv, last + 1, "user", text.trim(), None);
-        let reply = self.message(
-            user_id,
-            &conv,
-            last + 2,
-            "assistant",
-            &reply.text,
-            reply.photo,
-        );
-        messages::insert(&mut **tx, &user_message).await?;
-        messages::insert(&mut **tx, &reply).await?;
-        tx.commit().await?;
-        memory::schedule(self.clone(), user_id, &conv.persona.id);
-        Ok(Turn {
-            user_message,
-            reply,
-        })
+        let mut raced = false;
+        loop {
+            let mut conv = match user.take_conversation(&persona_id) {
+                Some(conv) => conv,
+                None => self.load_conversation(user_id, &persona_id).await?,
+            };
+            let about = Conversation::new(&context, &conv.persona, conv.memory.as_ref());
+            let reply = self
+                .ask(about, conv.window.make_contiguous(), text, &delivery)
+                .await?;
+            let pair = vec![
+                self.message(user_id, about, conv.last_seq + 1, "user", text.trim(), None),
+                self.message(
+                    user_id,
+                    about,
+                    conv.last_seq + 2,
+                    "assistant",
+                    &reply.text,
+                    reply.photo,
+                ),
+            ];
+            match self.writer.write(pair).await {
+                Ok(pair) => {
+                    conv.push(&pair, self.config.history_window as usize);
+                    let through = conv.memory.as_ref().map_or(0, |m| m.through_seq);
+                    let fold = memory::due(&self.config, through, conv.last_seq).then(|| {
+                        memory::Snapshot {
+                            user_id: user_id.to_string(),
+                            persona: conv.persona.clone(),
+                            mode: context.mode.clone(),
+                            memory: conv.memory.clone(),
+                            last_seq: conv.last_seq,
+                        }
+                    });
+                    user.put_conversation(conv);
+                    drop(user);
+                    if let Some(snapshot) = fold {
+                        memory::schedule(self.clone(), snapshot);
+                    }
+                    let [user_message, reply]: [Message; 2] =
+                        pair.try_into().expect("the writer returns what it stored");
+                    return Ok(Turn {
+                        user_message,
+                        reply,
+                    });
+                }
+                // Another replica added to this conversation since it was cached: reload
+                // and answer again, once. A stream has already shown its reply, so it
+                // cannot be answered again.
+                Err(err)
+                    if err.is_unique_violation()
+                        && !raced
+                        && matches!(delivery, Delivery::Whole) =>
+                {
+                    raced = true;
+                }
+                Err(err) if err.is_unique_violation() => {
+                    return Err(ChatError::Conflict(
+                        "The conversation changed meanwhile; send the message again".into(),
+                    ));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
     }
 
     /// Replaces the last reply with a new one to the same message.
@@ -222,9 +330,10 @@ impl Chat {
         user_id: &str,
         persona_id: Option<&str>,
     ) -> ChatResult<Turn> {
-        let conv = self.prepare(user_id, persona_id, None).await?;
-        let _turn = self.locks.lock(user_id, &conv.persona.id).await;
-        let last_two = messages::recent(self.db.pool(), user_id, &conv.persona.id, 0, 2).await?;
+        let mut user = self.users.lock(user_id).await;
+        let (context, persona, memory) = self.prepare(user_id, persona_id).await?;
+        drop(user.take_conversation(&persona.id));
+        let last_two = messages::recent(self.db.pool(), user_id, &persona.id, 0, 2).await?;
         let [asked, answered] = last_two.as_slice() else {
             return Err(ChatError::Conflict(
                 "There is no reply to regenerate yet".into(),
@@ -235,7 +344,8 @@ impl Chat {
                 "The last message is not a reply".into(),
             ));
         }
-        self.rewrite(user_id, &conv, asked.clone(), asked.content.clone())
+        let about = Conversation::new(&context, &persona, memory.as_ref());
+        self.rewrite(user_id, about, asked.clone(), asked.content.clone())
             .await
     }
 
@@ -248,6 +358,7 @@ impl Chat {
         text: &str,
     ) -> ChatResult<Turn> {
         self.validate_message(text)?;
+        let mut user = self.users.lock(user_id).await;
         let original = messages::get(self.db.pool(), user_id, message_id)
             .await?
             .ok_or(ChatError::NotFound("message"))?;
@@ -256,73 +367,48 @@ impl Chat {
                 "Only your own messages can be edited".into(),
             ));
         }
-        let conv = self
-            .prepare(user_id, Some(&original.persona_id), None)
-            .await?;
-        let _turn = self.locks.lock(user_id, &conv.persona.id).await;
-        // Re-read under the lock: another turn may have rewritten it meanwhile.
-        let original = messages::get(self.db.pool(), user_id, message_id)
-            .await?
-            .ok_or(ChatError::NotFound("message"))?;
-        self.rewrite(user_id, &conv, original, text.trim().to_string())
+        let (context, persona, memory) = self.prepare(user_id, Some(&original.persona_id)).await?;
+        drop(user.take_conversation(&persona.id));
+        let about = Conversation::new(&context, &persona, memory.as_ref());
+        self.rewrite(user_id, about, original, text.trim().to_string())
             .await
     }
 
     /// Answers `asked` (with `text`) again from the history before it, and replaces
-    /// everything from `asked` on with the new pair.
+    /// everything from `asked` on with the new pair. The caller holds the turn lock.
     async fn rewrite(
         self: &Arc<Self>,
         user_id: &str,
-        conv: &Conversation,
+        about: Conversation<'_>,
         asked: Message,
         text: String,
     ) -> ChatResult<Turn> {
         // A memory that covers the rewritten message describes a conversation that no
         // longer exists.
-        let memory_valid = conv
-            .memory
-            .as_ref()
-            .is_some_and(|m| m.through_seq < asked.seq);
-        let after = if memory_valid {
-            conv.memory.as_ref().map_or(0, |m| m.through_seq)
-        } else {
-            0
-        };
+        let memory = about.memory.filter(|m| m.through_seq < asked.seq);
         let history = messages::recent_before(
             self.db.pool(),
             user_id,
-            &conv.persona.id,
-            after,
+            &about.persona.id,
+            memory.map_or(0, |m| m.through_seq),
             asked.seq,
             i64::from(self.config.history_window),
         )
         .await?;
-        let conv_for_ask = Conversation {
-            persona: conv.persona.clone(),
-            mode: conv.mode.clone(),
-            photos_allowed: conv.photos_allowed,
-            user_name: conv.user_name.clone(),
-            memory: if memory_valid {
-                conv.memory.clone()
-            } else {
-                None
-            },
-        };
-        let reply = self
-            .ask(&conv_for_ask, &history, &text, Delivery::Whole)
-            .await?;
+        let about = Conversation { memory, ..about };
+        let reply = self.ask(about, &history, &text, &Delivery::Whole).await?;
 
         let mut tx = self.db.write().await?;
-        messages::delete_from(&mut **tx, user_id, &conv.persona.id, asked.seq).await?;
-        if !memory_valid {
-            memories::forget_from(&mut **tx, user_id, &conv.persona.id, asked.seq).await?;
+        messages::delete_from(&mut **tx, user_id, &about.persona.id, asked.seq).await?;
+        if memory.is_none() {
+            memories::forget_from(&mut **tx, user_id, &about.persona.id, asked.seq).await?;
         }
-        let mut user_message = self.message(user_id, conv, asked.seq, "user", &text, None);
+        let mut user_message = self.message(user_id, about, asked.seq, "user", &text, None);
         user_message.id = asked.id;
         user_message.created_at = asked.created_at;
         let reply = self.message(
             user_id,
-            conv,
+            about,
             asked.seq + 1,
             "assistant",
             &reply.text,
@@ -340,26 +426,26 @@ impl Chat {
     /// Calls the active persona plugin.
     async fn ask(
         &self,
-        conv: &Conversation,
+        about: Conversation<'_>,
         history: &[Message],
         text: &str,
-        delivery: Delivery,
+        delivery: &Delivery,
     ) -> ChatResult<wit::ChatReply> {
         let request = wit::ChatRequest {
-            persona: wit_persona(&conv.persona, conv.user_name.as_deref()),
-            mode: wit_mode(&conv.mode),
-            user_name: conv.user_name.clone(),
-            memory: conv.memory.as_ref().map(|m| m.summary.clone()),
+            persona: wit_persona(about.persona, about.user_name),
+            mode: wit_mode(about.mode),
+            user_name: about.user_name.map(str::to_string),
+            memory: about.memory.map(|m| m.summary.clone()),
             history: history.iter().map(wit_message).collect(),
             message: text.trim().to_string(),
-            photos_allowed: conv.photos_allowed,
+            photos_allowed: about.photos_allowed,
         };
         let persona = self.registry.current().persona()?;
         let mut reply = match delivery {
             Delivery::Whole => persona.reply(&request).await?,
-            Delivery::Stream(sink) => persona.stream_reply(&request, sink).await?,
+            Delivery::Stream(sink) => persona.stream_reply(&request, sink.clone()).await?,
         };
-        if !conv.photos_allowed {
+        if !about.photos_allowed {
             reply.photo = None;
         }
         Ok(reply)
@@ -368,7 +454,7 @@ impl Chat {
     fn message(
         &self,
         user_id: &str,
-        conv: &Conversation,
+        about: Conversation<'_>,
         seq: i64,
         role: &str,
         content: &str,
@@ -377,11 +463,11 @@ impl Chat {
         Message {
             id: new_id(),
             user_id: user_id.to_string(),
-            persona_id: conv.persona.id.clone(),
+            persona_id: about.persona.id.clone(),
             seq,
             role: role.to_string(),
             content: content.to_string(),
-            mode: conv.mode.clone(),
+            mode: about.mode.to_string(),
             photo_caption: photo.as_ref().and_then(|p| p.caption.clone()),
             photo_prompt: photo.map(|p| p.prompt),
             photo_id: None,
@@ -424,6 +510,14 @@ impl Chat {
 
     pub(crate) fn config(&self) -> &AppConfig {
         &self.config
+    }
+
+    pub(crate) fn users(&self) -> &UserStates {
+        &self.users
+    }
+
+    pub(crate) fn folding(&self) -> &std::sync::Mutex<std::collections::HashSet<String>> {
+        &self.folding
     }
 }
 

@@ -35,6 +35,14 @@ pub struct AppConfig {
     pub summarize_batch: u32,
     /// Longest message a user may send, in characters.
     pub max_message_chars: u32,
+    /// How long this process trusts what it cached about a signed-in user (their session,
+    /// preferences, subscription, personas, the recent conversation) before reading it
+    /// again. Changes made through this process are seen at once; with several replicas,
+    /// another replica's changes (a logout, a cancelled subscription) within this time.
+    /// 0 turns the caches off.
+    pub cache_seconds: u32,
+    /// How many users' chat state stays cached between turns.
+    pub cache_users: u32,
 }
 
 impl Default for AppConfig {
@@ -44,6 +52,8 @@ impl Default for AppConfig {
             history_window: 20,
             summarize_batch: 20,
             max_message_chars: 4_000,
+            cache_seconds: 10,
+            cache_users: 10_000,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::DbResult;
+use super::{Backend, DbResult};
 
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -49,6 +49,62 @@ pub async fn insert<'e>(e: impl Executor<'e, Database = Any>, m: &Message) -> Db
     .bind(m.created_at)
     .execute(e)
     .await?;
+    Ok(())
+}
+
+/// Most rows one [`insert_many`] statement carries (11 parameters each, far below both
+/// databases' limits on parameters per statement).
+pub const ROWS_PER_STATEMENT: usize = 256;
+
+/// Stores `rows` (at most [`ROWS_PER_STATEMENT`]) with one multi-row INSERT, atomic on its
+/// own. SQLite gets anonymous `?` parameters: it looks a numbered one up by a linear scan,
+/// which makes binding thousands of `$n` quadratic.
+pub async fn insert_many<'e>(
+    e: impl Executor<'e, Database = Any>,
+    backend: Backend,
+    rows: &[&Message],
+) -> DbResult<()> {
+    debug_assert!(rows.len() <= ROWS_PER_STATEMENT);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::with_capacity(120 + rows.len() * 64);
+    sql.push_str(concat!("INSERT INTO messages (", columns!(), ") VALUES "));
+    for row in 0..rows.len() {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for col in 0..11 {
+            if col > 0 {
+                sql.push(',');
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(row * 11 + col + 1).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for m in rows {
+        query = query
+            .bind(&m.id)
+            .bind(&m.user_id)
+            .bind(&m.persona_id)
+            .bind(m.seq)
+            .bind(&m.role)
+            .bind(&m.content)
+            .bind(&m.mode)
+            .bind(&m.photo_prompt)
+            .bind(&m.photo_caption)
+            .bind(&m.photo_id)
+            .bind(m.created_at);
+    }
+    query.execute(e).await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! [`Db::write`], so that on SQLite writers queue in the process instead of retrying in
 //! SQLite's busy handler.
 
+pub mod group_commit;
 pub mod kv;
 pub mod memories;
 pub mod messages;
@@ -42,6 +43,8 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL {0:?}: use sqlite://... or postgres://...")]
     UnsupportedUrl(String),
+    #[error("the database writer has stopped")]
+    WriterStopped,
     #[error("a stored value is corrupt: {0}")]
     Corrupt(String),
 }
@@ -119,6 +122,10 @@ impl Db {
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            // Checkpoint every ~40 MiB of WAL rather than 4 MiB: a checkpoint
+                            // fsyncs and stalls the writer, and a page rewritten often is
+                            // copied back once per checkpoint, not once per 4 MiB.
+                            conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
                             Ok(())
                         })
                     })
@@ -175,6 +182,16 @@ impl Db {
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(WriteTx { tx, _lock: lock })
+    }
+
+    /// Waits for the turn to write outside a transaction: one statement is atomic on its
+    /// own, and skipping `BEGIN`/`COMMIT` saves two round trips. Hold the guard (on SQLite,
+    /// the process's write lock; nothing on PostgreSQL) while the statement runs.
+    pub async fn statement_lock(&self) -> Option<OwnedMutexGuard<()>> {
+        match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// Closes the pool.

@@ -171,6 +171,54 @@ pub async fn get<'e>(
     row.map(Persona::try_from).transpose()
 }
 
+/// [`columns!`] qualified with the table name, for joins.
+macro_rules! qualified_columns {
+    () => {
+        "personas.id, personas.user_id, personas.name, personas.style, personas.description, \
+         personas.personality, personas.scenario, personas.greeting, personas.example_dialogue, \
+         personas.system_prompt, personas.post_history_instructions, personas.appearance, \
+         personas.alternate_greetings, personas.tags, personas.creator, personas.creator_notes, \
+         personas.photo_seed, personas.created_at, personas.updated_at"
+    };
+}
+
+/// The user's persona `id` with its conversation's memory, in one query.
+pub async fn get_with_memory<'e>(
+    e: impl Executor<'e, Database = Any>,
+    user_id: &str,
+    id: &str,
+) -> DbResult<Option<(Persona, Option<super::memories::Memory>)>> {
+    #[derive(sqlx::FromRow)]
+    struct WithMemory {
+        #[sqlx(flatten)]
+        persona: Row,
+        summary: Option<String>,
+        through_seq: Option<i64>,
+    }
+    let row: Option<WithMemory> = sqlx::query_as(concat!(
+        "SELECT ",
+        qualified_columns!(),
+        ", m.summary, m.through_seq FROM personas
+          LEFT JOIN memories m ON m.user_id = personas.user_id AND m.persona_id = personas.id
+          WHERE personas.id = $1 AND personas.user_id = $2"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(e)
+    .await?;
+    row.map(|r| {
+        let memory = match (r.summary, r.through_seq) {
+            (Some(summary), Some(through_seq)) => Some(super::memories::Memory {
+                summary,
+                through_seq,
+            }),
+            _ => None,
+        };
+        Ok((Persona::try_from(r.persona)?, memory))
+    })
+    .transpose()
+}
+
 /// Replaces the editable fields of the user's persona `id`; false when there is none.
 pub async fn update<'e>(
     e: impl Executor<'e, Database = Any>,

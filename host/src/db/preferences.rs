@@ -80,17 +80,22 @@ pub struct TurnContext {
     pub photos_enabled: i64,
     pub adult_confirmed_at: Option<i64>,
     pub display_name: Option<String>,
+    /// The subscription's status; `None` for a user who never subscribed.
+    pub subscription_status: Option<String>,
 }
 
-/// The user's preferences and display name.
+/// The user's preferences, display name and subscription status.
 pub async fn turn_context<'e>(
     e: impl Executor<'e, Database = Any>,
     user_id: &str,
 ) -> DbResult<Option<TurnContext>> {
     Ok(sqlx::query_as(
         "SELECT p.mode, p.active_persona_id, p.photos_enabled, p.adult_confirmed_at,
-            u.display_name
-         FROM preferences p JOIN users u ON u.id = p.user_id WHERE p.user_id = $1",
+            u.display_name, s.status AS subscription_status
+         FROM preferences p
+         JOIN users u ON u.id = p.user_id
+         LEFT JOIN subscriptions s ON s.user_id = p.user_id
+         WHERE p.user_id = $1",
     )
     .bind(user_id)
     .fetch_optional(e)

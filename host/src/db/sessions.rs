@@ -24,14 +24,14 @@ pub async fn insert<'e>(
     Ok(())
 }
 
-/// The user of a live session (not expired, not revoked).
-pub async fn user_of<'e>(
+/// The user of a live session (not expired, not revoked) and when it expires.
+pub async fn live<'e>(
     e: impl Executor<'e, Database = Any>,
     token_hash: &str,
     now: i64,
-) -> DbResult<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT user_id FROM sessions
+) -> DbResult<Option<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT user_id, expires_at FROM sessions
          WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
     )
     .bind(token_hash)

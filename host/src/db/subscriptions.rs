@@ -23,11 +23,16 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// Whether this subscription gives access to chat. A failed renewal (`past_due`) keeps
-    /// access while the provider retries the payment, as Stripe's dunning expects.
+    /// Whether this subscription gives access to chat.
     pub fn grants_access(&self) -> bool {
-        matches!(self.status.as_str(), "active" | "trialing" | "past_due")
+        status_grants_access(&self.status)
     }
+}
+
+/// Whether a subscription in `status` gives access to chat. A failed renewal (`past_due`)
+/// keeps access while the provider retries the payment, as Stripe's dunning expects.
+pub fn status_grants_access(status: &str) -> bool {
+    matches!(status, "active" | "trialing" | "past_due")
 }
 
 #[derive(sqlx::FromRow)]

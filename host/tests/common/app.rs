@@ -67,11 +67,41 @@ impl TestApp {
                 (Some(url), Some(name))
             }
         };
+        Self::launch(
+            dir,
+            dir_data(&config_path),
+            config_path,
+            database_url,
+            postgres_db,
+        )
+        .await
+    }
+
+    /// A second server over the same database and `ava.toml`, as another replica behind a
+    /// load balancer would be. The database stays until the first one is dropped.
+    pub async fn replica(&self) -> Self {
+        Self::launch(
+            tempfile::tempdir().unwrap(),
+            self.data_dir(),
+            self.dir.path().join("ava.toml"),
+            self.app.state.settings.database_url.clone(),
+            None,
+        )
+        .await
+    }
+
+    async fn launch(
+        dir: tempfile::TempDir,
+        data_dir: PathBuf,
+        config_path: PathBuf,
+        database_url: Option<String>,
+        postgres_db: Option<String>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let settings = Settings {
             addr,
-            data_dir: dir.path().join("data"),
+            data_dir,
             config: config_path,
             database_url,
             redis_url: None,
@@ -194,6 +224,8 @@ impl TestApp {
         .await
         .unwrap();
         tx.commit().await.unwrap();
+        // What the billing service does after recording a subscription change.
+        self.app.state.chat.forget_user(user_id);
     }
 
     /// A registered user with an active subscription: `(token, user id)`.
@@ -233,6 +265,11 @@ async fn admin() -> sqlx::PgConnection {
     sqlx::PgConnection::connect(&postgres_admin_url())
         .await
         .expect("the test PostgreSQL server (AVA_TEST_POSTGRES_URL) is reachable")
+}
+
+/// The data folder beside a test's `ava.toml`.
+fn dir_data(config_path: &std::path::Path) -> PathBuf {
+    config_path.parent().unwrap().join("data")
 }
 
 /// Creates an empty database for one test; sweeps the ones older tests left behind.

@@ -1,0 +1,320 @@
+//! `POST /chat` under load: the real server (local-persona, paywall on, SQLite and then
+//! PostgreSQL) and, in the same run, a bare axum handler answering the same JSON. The load
+//! generator is `wrk` (Debian package), a separate process on loopback, rotating over the
+//! tokens of many subscribed users.
+//!
+//! Run: `scripts/build-plugins.sh && cargo bench -p ava-host --bench chat_http`.
+//! `AVA_BENCH_SECONDS` (default 10), `AVA_BENCH_CONNECTIONS` (64), `AVA_BENCH_USERS` (200),
+//! `AVA_TEST_POSTGRES_URL` (postgres://postgres@127.0.0.1:5432/test; "off" skips PostgreSQL),
+//! `AVA_BENCH_ONLY=sqlite` (only the SQLite run, e.g. under a profiler).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use ava_host::app::App;
+use ava_host::config::Settings;
+use ava_host::db::subscriptions::Subscription;
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use serde_json::{Value, json};
+
+/// The allocator the `ava` binary uses.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+const LUA: &str = r#"
+local tokens = {}
+local i = 0
+function init(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  i = math.random(1, #tokens)
+end
+function request()
+  i = i % #tokens + 1
+  return wrk.format("POST", "/chat",
+    { ["Authorization"] = "Bearer " .. tokens[i], ["Content-Type"] = "application/json" },
+    '{"message":"How was your day? Tell me something nice."}')
+end
+"#;
+
+/// What one wrk run measured.
+struct Load {
+    rps: f64,
+    p50: String,
+    p99: String,
+    errors: u64,
+    requests: u64,
+}
+
+fn wrk(url: &str, script: &Path, tokens: &Path, seconds: u64, connections: u64) -> Load {
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(script)
+        .arg(url)
+        .arg("--")
+        .arg(tokens)
+        .output()
+        .expect("wrk is installed (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |prefix: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .map(|l| l.trim_start()[prefix.len()..].trim().to_string())
+            .unwrap_or_else(|| panic!("wrk printed no {prefix:?}:\n{text}"))
+    };
+    let requests = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Load {
+        rps: field("Requests/sec:").parse().unwrap(),
+        p50: field("50%"),
+        p99: field("99%"),
+        errors: text
+            .lines()
+            .find(|l| l.contains("Non-2xx or 3xx responses:"))
+            .and_then(|l| l.split(':').nth(1))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0),
+        requests,
+    }
+}
+
+fn rss_mib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib = |key: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (kib("VmRSS:") / 1024, kib("VmHWM:") / 1024)
+}
+
+fn plugins_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist/plugins")
+}
+
+async fn postgres_database() -> Option<(String, String)> {
+    use sqlx::{Connection, Executor};
+    let admin_url = std::env::var("AVA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    if admin_url == "off" {
+        return None;
+    }
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+    let name = format!("ava_bench_{}", std::process::id());
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .await
+        .ok()?;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .ok()?;
+    let mut url = url::Url::parse(&admin_url).ok()?;
+    url.set_path(&name);
+    Some((url.to_string(), admin_url))
+}
+
+/// Starts Ava over `database_url`, with `users` subscribers; returns the app, its URL and
+/// the tokens file.
+async fn start(dir: &Path, database_url: Option<String>, users: usize) -> (App, String, PathBuf) {
+    let config = dir.join("ava.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[plugins.persona]\nuse = \"local-persona\"\n[plugin.local-persona]\npath = \"{}/local-persona.wasm\"\nlimits = {{ concurrency = 128 }}\n",
+            plugins_dir().display()
+        ),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let settings = Settings {
+        addr,
+        data_dir: dir.join("data"),
+        config,
+        database_url,
+        redis_url: None,
+        public_url: None,
+        operator_token: None,
+        sentry_dsn: None,
+        app_env: "production".into(),
+        log: "error".into(),
+    };
+    let app = App::start(settings).await.unwrap();
+    let state = app.state.clone();
+
+    let mut registrations = Vec::new();
+    for i in 0..users {
+        let accounts = state.accounts.clone();
+        registrations.push(tokio::spawn(async move {
+            accounts
+                .register(
+                    &format!("bench{i}@example.com"),
+                    "correct horse battery",
+                    None,
+                )
+                .await
+                .unwrap()
+        }));
+    }
+    let mut tokens = String::new();
+    let now = ava_host::db::now_ms();
+    for registration in registrations {
+        let session = registration.await.unwrap();
+        let mut tx = state.db.write().await.unwrap();
+        ava_host::db::subscriptions::upsert(
+            &mut **tx,
+            &Subscription {
+                user_id: session.user.id.clone(),
+                provider: "bench".into(),
+                customer_id: None,
+                subscription_id: None,
+                status: "active".into(),
+                current_period_end: Some(now + 86_400_000),
+                cancel_at_period_end: false,
+                price_id: None,
+                state_as_of: now,
+                updated_at: now,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        tokens.push_str(&session.token);
+        tokens.push('\n');
+    }
+    let tokens_path = dir.join("tokens.txt");
+    std::fs::write(&tokens_path, tokens).unwrap();
+    let router = app.router();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    (app, format!("http://{addr}/chat"), tokens_path)
+}
+
+/// The same answer, without any of the work: the ceiling of this machine and stack.
+async fn bare(canned: Arc<Value>) -> String {
+    let router = Router::new().route(
+        "/chat",
+        post(
+            move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let canned = canned.clone();
+                async move {
+                    assert!(headers.contains_key("authorization") && body["message"].is_string());
+                    axum::Json((*canned).clone())
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}/chat")
+}
+
+fn report(label: &str, load: &Load) {
+    let (rss, peak) = rss_mib();
+    println!(
+        "{label}: {:.0} req/s, p50 {}, p99 {}, {} requests, {} non-2xx, RSS {rss} MiB (peak {peak} MiB)",
+        load.rps, load.p50, load.p99, load.requests, load.errors
+    );
+}
+
+fn main() {
+    let seconds: u64 = env_or("AVA_BENCH_SECONDS", 10);
+    let connections: u64 = env_or("AVA_BENCH_CONNECTIONS", 64);
+    let users: usize = env_or("AVA_BENCH_USERS", 200);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("chat.lua");
+    std::fs::write(&script, LUA).unwrap();
+    let mut results = Vec::new();
+
+    let sqlite_dir = dir.path().join("sqlite");
+    std::fs::create_dir_all(&sqlite_dir).unwrap();
+    let (app, url, tokens) = rt.block_on(start(&sqlite_dir, None, users));
+    // A real turn's JSON, for the bare handler to answer.
+    let token = std::fs::read_to_string(&tokens)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let canned: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&json!({ "message": "How was your day? Tell me something nice." }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    wrk(&url, &script, &tokens, 3, connections);
+    let sqlite = wrk(&url, &script, &tokens, seconds, connections);
+    report("POST /chat, SQLite", &sqlite);
+    results.push(("sqlite", sqlite.rps));
+    drop(app);
+    if std::env::var("AVA_BENCH_ONLY").as_deref() == Ok("sqlite") {
+        return;
+    }
+
+    let pg_dir = dir.path().join("postgres");
+    std::fs::create_dir_all(&pg_dir).unwrap();
+    if let Some((pg_url, _admin)) = rt.block_on(postgres_database()) {
+        let (app, url, tokens) = rt.block_on(start(&pg_dir, Some(pg_url), users));
+        wrk(&url, &script, &tokens, 3, connections);
+        let postgres = wrk(&url, &script, &tokens, seconds, connections);
+        report("POST /chat, PostgreSQL", &postgres);
+        results.push(("postgres", postgres.rps));
+        drop(app);
+    } else {
+        println!("POST /chat, PostgreSQL: skipped (no server at AVA_TEST_POSTGRES_URL)");
+    }
+
+    let bare_url = rt.block_on(bare(Arc::new(canned)));
+    wrk(&bare_url, &script, &tokens, 3, connections);
+    let bare = wrk(&bare_url, &script, &tokens, seconds, connections);
+    report("bare axum handler, same JSON", &bare);
+    for (label, rps) in results {
+        println!(
+            "{label}: {:.0}% of the bare handler",
+            100.0 * rps / bare.rps
+        );
+    }
+}
