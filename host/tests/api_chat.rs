@@ -89,14 +89,7 @@ async fn chat_without_a_subscription_is_402(backend: Backend) {
     let (status, body) = t.post("/chat", &token, json!({ "message": "hello" })).await;
     assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
     assert_eq!(body, json!({ "detail": "Subscription required" }));
-    let stream = t
-        .client
-        .post(t.url("/chat/stream"))
-        .bearer_auth(&token)
-        .json(&json!({ "message": "hello" }))
-        .send()
-        .await
-        .unwrap();
+    let stream = open_stream(&t, &token, "hello").await;
     assert_eq!(stream.status(), StatusCode::PAYMENT_REQUIRED);
     assert_eq!(
         stream.json::<Value>().await.unwrap()["detail"],
@@ -311,6 +304,17 @@ async fn messages_come_in_pages_with_a_cursor(backend: Backend) {
     assert_eq!(bad["field"], "before");
 }
 
+/// `POST /chat/stream` with `message`; the response as it starts.
+async fn open_stream(t: &TestApp, token: &str, message: &str) -> reqwest::Response {
+    t.client
+        .post(t.url("/chat/stream"))
+        .bearer_auth(token)
+        .json(&json!({ "message": message }))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The events of a server-sent event stream, as `(event, data)`.
 async fn read_events(response: reqwest::Response) -> Vec<(String, Value)> {
     let body = response.text().await.unwrap();
@@ -331,14 +335,7 @@ async fn read_events(response: reqwest::Response) -> Vec<(String, Value)> {
 async fn a_streamed_reply_arrives_in_pieces_and_is_stored(backend: Backend) {
     let t = TestApp::with_config(backend, MISBEHAVING_PERSONA).await;
     let (token, _) = t.subscriber("streamer@example.com").await;
-    let response = t
-        .client
-        .post(t.url("/chat/stream"))
-        .bearer_auth(&token)
-        .json(&json!({ "message": "slow-stream:4:10" }))
-        .send()
-        .await
-        .unwrap();
+    let response = open_stream(&t, &token, "slow-stream:4:10").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         response.headers()["content-type"]
@@ -359,14 +356,7 @@ async fn a_streamed_reply_arrives_in_pieces_and_is_stored(backend: Backend) {
     assert_eq!(history(&t, &token).await[1], done["reply"]);
 
     // A plugin failure mid-stream ends with an error event and stores nothing.
-    let response = t
-        .client
-        .post(t.url("/chat/stream"))
-        .bearer_auth(&token)
-        .json(&json!({ "message": "panic" }))
-        .send()
-        .await
-        .unwrap();
+    let response = open_stream(&t, &token, "panic").await;
     let events = read_events(response).await;
     let (last, error) = events.last().unwrap();
     assert_eq!(last, "error");
@@ -377,14 +367,7 @@ async fn a_streamed_reply_arrives_in_pieces_and_is_stored(backend: Backend) {
 async fn a_streamed_reply_is_stored_even_if_the_client_leaves(backend: Backend) {
     let t = TestApp::with_config(backend, MISBEHAVING_PERSONA).await;
     let (token, _) = t.subscriber("quitter@example.com").await;
-    let response = t
-        .client
-        .post(t.url("/chat/stream"))
-        .bearer_auth(&token)
-        .json(&json!({ "message": "slow-stream:10:60" }))
-        .send()
-        .await
-        .unwrap();
+    let response = open_stream(&t, &token, "slow-stream:10:60").await;
     let mut body = response.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("word0"));

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::db::preferences::Preferences;
 use crate::db::users::User;
-use crate::db::{Db, DbError, now_ms, preferences, sessions, users};
+use crate::db::{Db, DbError, WriteTx, now_ms, preferences, sessions, users};
 use crate::personas;
 use limiter::LoginLimiter;
 use validate::Invalid;
@@ -34,6 +34,14 @@ pub enum AccountError {
     Db(#[from] DbError),
     #[error("{0}")]
     Internal(String),
+}
+
+/// Stores a new session for `user_id` in `tx`; returns its token.
+async fn open_session(tx: &mut WriteTx, user_id: &str, now: i64) -> Result<String, DbError> {
+    let token = tokens::generate();
+    let expires_at = now + SESSION_TTL.as_millis() as i64;
+    sessions::insert(&mut ***tx, &tokens::hash(&token), user_id, now, expires_at).await?;
+    Ok(token)
 }
 
 /// A signed-in user and their new token.
@@ -107,8 +115,6 @@ impl Accounts {
             adult_confirmed_at: None,
             updated_at: now,
         };
-        let token = tokens::generate();
-
         let mut tx = self.db.write().await?;
         match users::insert(&mut **tx, &user, &hash).await {
             Err(e) if e.is_unique_violation() => return Err(AccountError::EmailTaken),
@@ -116,14 +122,7 @@ impl Accounts {
         }
         crate::db::personas::insert(&mut **tx, &persona).await?;
         preferences::upsert(&mut **tx, &prefs).await?;
-        sessions::insert(
-            &mut **tx,
-            &tokens::hash(&token),
-            &user.id,
-            now,
-            now + SESSION_TTL.as_millis() as i64,
-        )
-        .await?;
+        let token = open_session(&mut tx, &user.id, now).await?;
         tx.commit().await?;
         tracing::info!(user = %user.id, "account created");
         Ok(Session { token, user })
@@ -141,26 +140,13 @@ impl Accounts {
         self.limiter
             .attempt(&email, client)
             .map_err(AccountError::RateLimited)?;
-        let found = users::by_email(self.db.pool(), &email).await?;
-        let (user, stored) = match found {
-            Some((user, hash)) => (Some(user), Some(hash)),
-            None => (None, None),
-        };
+        let (user, stored) = users::by_email(self.db.pool(), &email).await?.unzip();
         if !password::verify(password.to_string(), stored).await {
             return Err(AccountError::BadCredentials);
         }
         let user = user.ok_or(AccountError::BadCredentials)?;
-        let token = tokens::generate();
-        let now = now_ms();
         let mut tx = self.db.write().await?;
-        sessions::insert(
-            &mut **tx,
-            &tokens::hash(&token),
-            &user.id,
-            now,
-            now + SESSION_TTL.as_millis() as i64,
-        )
-        .await?;
+        let token = open_session(&mut tx, &user.id, now_ms()).await?;
         tx.commit().await?;
         Ok(Session { token, user })
     }

@@ -414,8 +414,7 @@ impl Chat {
             &reply.text,
             reply.photo,
         );
-        messages::insert(&mut **tx, &user_message).await?;
-        messages::insert(&mut **tx, &reply).await?;
+        messages::insert_many(&mut **tx, self.db.backend(), &[&user_message, &reply]).await?;
         tx.commit().await?;
         Ok(Turn {
             user_message,

@@ -66,51 +66,9 @@ impl ConversationState {
 
 /// One user's cached state.
 #[derive(Debug, Default)]
-pub struct UserState {
+struct UserState {
     context: Option<(TurnContext, Instant)>,
     conversations: HashMap<String, ConversationState>,
-    ttl: Duration,
-}
-
-impl UserState {
-    /// The cached turn context, if still fresh.
-    pub fn context(&self) -> Option<&TurnContext> {
-        self.context
-            .as_ref()
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(c, _)| c)
-    }
-
-    pub fn set_context(&mut self, context: TurnContext) {
-        self.context = Some((context, Instant::now()));
-    }
-
-    /// Takes the cached conversation with `persona_id` out, if still fresh. A turn puts it
-    /// back only once its messages are stored: a turn that fails or is cancelled midway
-    /// leaves nothing that could be out of date.
-    pub fn take_conversation(&mut self, persona_id: &str) -> Option<ConversationState> {
-        let conv = self.conversations.remove(persona_id)?;
-        (conv.loaded.elapsed() < self.ttl).then_some(conv)
-    }
-
-    pub fn put_conversation(&mut self, conv: ConversationState) {
-        if !self.ttl.is_zero() {
-            self.conversations.insert(conv.persona.id.clone(), conv);
-        }
-    }
-
-    /// A new memory for a cached conversation: its window keeps only what comes after.
-    pub fn remember_memory(&mut self, persona_id: &str, memory: Memory) {
-        if let Some(conv) = self.conversations.get_mut(persona_id) {
-            conv.window.retain(|m| m.seq > memory.through_seq);
-            conv.memory = Some(memory);
-        }
-    }
-
-    fn clear(&mut self) {
-        self.context = None;
-        self.conversations.clear();
-    }
 }
 
 struct Slot {
@@ -120,22 +78,49 @@ struct Slot {
     state: Arc<AsyncMutex<UserState>>,
 }
 
-/// A held turn lock and the user's state.
+/// A held turn lock, and the user's state that is still fresh.
 pub struct UserGuard {
     _slot: Arc<Slot>,
     state: OwnedMutexGuard<UserState>,
+    ttl: Duration,
 }
 
-impl std::ops::Deref for UserGuard {
-    type Target = UserState;
-    fn deref(&self) -> &UserState {
-        &self.state
+impl UserGuard {
+    /// The cached turn context, if still fresh.
+    pub fn context(&self) -> Option<&TurnContext> {
+        self.state
+            .context
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(c, _)| c)
     }
-}
 
-impl std::ops::DerefMut for UserGuard {
-    fn deref_mut(&mut self) -> &mut UserState {
-        &mut self.state
+    pub fn set_context(&mut self, context: TurnContext) {
+        self.state.context = Some((context, Instant::now()));
+    }
+
+    /// Takes the cached conversation with `persona_id` out, if still fresh. A turn puts it
+    /// back only once its messages are stored: a turn that fails or is cancelled midway
+    /// leaves nothing that could be out of date.
+    pub fn take_conversation(&mut self, persona_id: &str) -> Option<ConversationState> {
+        let conv = self.state.conversations.remove(persona_id)?;
+        (conv.loaded.elapsed() < self.ttl).then_some(conv)
+    }
+
+    pub fn put_conversation(&mut self, conv: ConversationState) {
+        if !self.ttl.is_zero() {
+            self.state
+                .conversations
+                .insert(conv.persona.id.clone(), conv);
+        }
+    }
+
+    /// A new memory for a cached conversation: its window keeps only what comes after.
+    pub fn remember_memory(&mut self, persona_id: &str, memory: Memory) {
+        if let Some(conv) = self.state.conversations.get_mut(persona_id) {
+            conv.window.retain(|m| m.seq > memory.through_seq);
+            conv.memory = Some(memory);
+        }
     }
 }
 
@@ -168,10 +153,13 @@ impl UserStates {
         let slot = self.slot(user_id);
         let mut state = slot.state.clone().lock_owned().await;
         if slot.stale.swap(false, Ordering::AcqRel) {
-            state.clear();
+            *state = UserState::default();
         }
-        state.ttl = self.ttl;
-        UserGuard { _slot: slot, state }
+        UserGuard {
+            _slot: slot,
+            state,
+            ttl: self.ttl,
+        }
     }
 
     /// Drops what is cached about `user_id`: call it after changing their preferences,
@@ -194,6 +182,8 @@ impl UserStates {
         }
         let slot = {
             let mut slots = self.slots.lock().expect("user slots");
+            // Dead entries are swept when the map has doubled past 4096, so sweeping stays
+            // linear overall even when most entries are live.
             if slots.len() > 4096 && slots.len().is_power_of_two() {
                 slots.retain(|_, weak| weak.strong_count() > 0);
             }

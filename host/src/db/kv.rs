@@ -12,11 +12,15 @@ const MAX_ENTRIES_PER_PLUGIN: i64 = 100_000;
 /// [`KvStore`] over the database.
 pub struct SqlKv {
     db: Db,
+    max_entries: i64,
 }
 
 impl SqlKv {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            max_entries: MAX_ENTRIES_PER_PLUGIN,
+        }
     }
 
     /// Deletes expired entries; returns how many.
@@ -31,7 +35,7 @@ impl SqlKv {
         Ok(done.rows_affected())
     }
 
-    /// Writes `value` unless `only_if_absent` and a live value exists; true when written.
+    /// Writes `value` unless `only_if_absent` and a live value exists.
     async fn put(
         &self,
         scope: &str,
@@ -40,9 +44,8 @@ impl SqlKv {
         expires_at_ms: Option<u64>,
         now_ms: u64,
         only_if_absent: bool,
-    ) -> Result<bool, DbError> {
+    ) -> Result<Put, DbError> {
         let now = now_ms as i64;
-        let expires = expires_at_ms.map(|e| e as i64);
         let mut tx = self.db.write().await?;
         let existing: Option<Option<i64>> =
             sqlx::query_scalar("SELECT expires_at FROM plugin_kv WHERE plugin = $1 AND key = $2")
@@ -51,19 +54,11 @@ impl SqlKv {
                 .fetch_optional(&mut **tx)
                 .await?;
         match existing {
-            Some(expiry) => {
-                let live = expiry.is_none_or(|e| e > now);
-                if only_if_absent && live {
-                    return Ok(false);
-                }
-                sqlx::query("UPDATE plugin_kv SET value = $3, expires_at = $4 WHERE plugin = $1 AND key = $2")
-                    .bind(scope)
-                    .bind(key)
-                    .bind(value.to_vec())
-                    .bind(expires)
-                    .execute(&mut **tx)
-                    .await?;
+            Some(expiry) if only_if_absent && expiry.is_none_or(|e| e > now) => {
+                return Ok(Put::Present);
             }
+            Some(_) => {}
+            // Only a new key counts against the quota.
             None => {
                 let live: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM plugin_kv
@@ -73,23 +68,45 @@ impl SqlKv {
                 .bind(now)
                 .fetch_one(&mut **tx)
                 .await?;
-                if live >= MAX_ENTRIES_PER_PLUGIN {
-                    return Err(DbError::Corrupt(format!(
-                        "plugin `{scope}` already stores {MAX_ENTRIES_PER_PLUGIN} values"
-                    )));
+                if live >= self.max_entries {
+                    return Ok(Put::Full);
                 }
-                sqlx::query("INSERT INTO plugin_kv (plugin, key, value, expires_at) VALUES ($1, $2, $3, $4)")
-                    .bind(scope)
-                    .bind(key)
-                    .bind(value.to_vec())
-                    .bind(expires)
-                    .execute(&mut **tx)
-                    .await?;
             }
         }
+        sqlx::query(
+            "INSERT INTO plugin_kv (plugin, key, value, expires_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (plugin, key) DO UPDATE
+             SET value = excluded.value, expires_at = excluded.expires_at",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(value.to_vec())
+        .bind(expires_at_ms.map(|e| e as i64))
+        .execute(&mut **tx)
+        .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Put::Stored)
     }
+
+    fn stored(&self, result: Result<Put, DbError>, scope: &str) -> Result<bool, KvError> {
+        match result.map_err(kv_error)? {
+            Put::Stored => Ok(true),
+            Put::Present => Ok(false),
+            Put::Full => Err(KvError(format!(
+                "plugin `{scope}` already stores {} values",
+                self.max_entries
+            ))),
+        }
+    }
+}
+
+/// What [`SqlKv::put`] did.
+enum Put {
+    Stored,
+    /// `only_if_absent`, and a live value was there.
+    Present,
+    /// The key is new and the plugin already keeps its quota of live values.
+    Full,
 }
 
 fn kv_error(err: DbError) -> KvError {
@@ -119,10 +136,8 @@ impl KvStore for SqlKv {
         expires_at_ms: Option<u64>,
         now_ms: u64,
     ) -> Result<(), KvError> {
-        self.put(scope, key, value, expires_at_ms, now_ms, false)
-            .await
-            .map(|_| ())
-            .map_err(kv_error)
+        let put = self.put(scope, key, value, expires_at_ms, now_ms, false);
+        self.stored(put.await, scope).map(|_| ())
     }
 
     async fn add(
@@ -133,9 +148,8 @@ impl KvStore for SqlKv {
         expires_at_ms: Option<u64>,
         now_ms: u64,
     ) -> Result<bool, KvError> {
-        self.put(scope, key, value, expires_at_ms, now_ms, true)
-            .await
-            .map_err(kv_error)
+        let put = self.put(scope, key, value, expires_at_ms, now_ms, true);
+        self.stored(put.await, scope)
     }
 
     async fn delete(&self, scope: &str, key: &str, now_ms: u64) -> Result<bool, KvError> {
@@ -154,5 +168,72 @@ impl KvStore for SqlKv {
         .await
         .map_err(kv_error)?;
         Ok(deleted.is_some_and(|e| e.is_none_or(|e| e > now_ms as i64)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn kv(dir: &tempfile::TempDir) -> SqlKv {
+        let db = Db::connect_embedded(dir.path()).await.unwrap();
+        db.migrate().await.unwrap();
+        SqlKv::new(db)
+    }
+
+    #[tokio::test]
+    async fn values_are_scoped_expire_and_add_only_when_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = kv(&dir).await;
+        kv.set("a", "k", b"one", None, 0).await.unwrap();
+        assert_eq!(
+            kv.get("a", "k", 0).await.unwrap().as_deref(),
+            Some(&b"one"[..])
+        );
+        assert_eq!(
+            kv.get("b", "k", 0).await.unwrap(),
+            None,
+            "scopes are separate"
+        );
+
+        assert!(!kv.add("a", "k", b"two", None, 0).await.unwrap());
+        kv.set("a", "k", b"three", Some(100), 0).await.unwrap();
+        assert_eq!(
+            kv.get("a", "k", 99).await.unwrap().as_deref(),
+            Some(&b"three"[..])
+        );
+        assert_eq!(kv.get("a", "k", 100).await.unwrap(), None, "expired");
+        assert!(
+            kv.add("a", "k", b"four", None, 100).await.unwrap(),
+            "an expired value is absent"
+        );
+        assert_eq!(
+            kv.get("a", "k", 200).await.unwrap().as_deref(),
+            Some(&b"four"[..])
+        );
+
+        assert!(kv.delete("a", "k", 200).await.unwrap());
+        assert!(!kv.delete("a", "k", 200).await.unwrap());
+        kv.set("a", "gone", b"x", Some(10), 0).await.unwrap();
+        assert!(
+            !kv.delete("a", "gone", 10).await.unwrap(),
+            "an expired value was not live"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_scope_refuses_new_keys_but_updates_existing_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut kv = kv(&dir).await;
+        kv.max_entries = 2;
+        kv.set("a", "1", b"x", None, 0).await.unwrap();
+        kv.set("a", "2", b"x", Some(50), 0).await.unwrap();
+        let err = kv.set("a", "3", b"x", None, 0).await.unwrap_err();
+        assert!(err.0.contains("already stores 2 values"), "{}", err.0);
+        kv.set("a", "1", b"y", None, 0).await.unwrap();
+        kv.set("b", "1", b"x", None, 0).await.unwrap();
+        // Once one expires there is room again.
+        kv.set("a", "3", b"x", None, 50).await.unwrap();
+        assert_eq!(kv.purge_expired(60).await.unwrap(), 1);
     }
 }

@@ -11,21 +11,6 @@ pub struct Memory {
     pub through_seq: i64,
 }
 
-/// The conversation's memory, if it has one.
-pub async fn get<'e>(
-    e: impl Executor<'e, Database = Any>,
-    user_id: &str,
-    persona_id: &str,
-) -> DbResult<Option<Memory>> {
-    Ok(sqlx::query_as(
-        "SELECT summary, through_seq FROM memories WHERE user_id = $1 AND persona_id = $2",
-    )
-    .bind(user_id)
-    .bind(persona_id)
-    .fetch_optional(e)
-    .await?)
-}
-
 /// Stores a newer memory; an older one (lower `through_seq`) never replaces a newer one.
 pub async fn advance<'e>(
     e: impl Executor<'e, Database = Any>,

@@ -29,29 +29,6 @@ macro_rules! columns {
     };
 }
 
-/// Stores a message.
-pub async fn insert<'e>(e: impl Executor<'e, Database = Any>, m: &Message) -> DbResult<()> {
-    sqlx::query(concat!(
-        "INSERT INTO messages (",
-        columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    ))
-    .bind(&m.id)
-    .bind(&m.user_id)
-    .bind(&m.persona_id)
-    .bind(m.seq)
-    .bind(&m.role)
-    .bind(&m.content)
-    .bind(&m.mode)
-    .bind(&m.photo_prompt)
-    .bind(&m.photo_caption)
-    .bind(&m.photo_id)
-    .bind(m.created_at)
-    .execute(e)
-    .await?;
-    Ok(())
-}
-
 /// Most rows one [`insert_many`] statement carries (11 parameters each, far below both
 /// databases' limits on parameters per statement).
 pub const ROWS_PER_STATEMENT: usize = 256;
@@ -131,20 +108,7 @@ pub async fn recent<'e>(
     after: i64,
     limit: i64,
 ) -> DbResult<Vec<Message>> {
-    let mut rows: Vec<Message> = sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM messages WHERE user_id = $1 AND persona_id = $2 AND seq > $3
-          ORDER BY seq DESC LIMIT $4"
-    ))
-    .bind(user_id)
-    .bind(persona_id)
-    .bind(after)
-    .bind(limit)
-    .fetch_all(e)
-    .await?;
-    rows.reverse();
-    Ok(rows)
+    recent_before(e, user_id, persona_id, after, i64::MAX, limit).await
 }
 
 /// The newest `limit` messages with `after < seq < before`, oldest first: the history a
@@ -205,23 +169,6 @@ pub async fn range<'e>(
     .bind(after)
     .bind(through)
     .fetch_all(e)
-    .await?)
-}
-
-/// How many messages have `seq > after`.
-pub async fn count_after<'e>(
-    e: impl Executor<'e, Database = Any>,
-    user_id: &str,
-    persona_id: &str,
-    after: i64,
-) -> DbResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM messages WHERE user_id = $1 AND persona_id = $2 AND seq > $3",
-    )
-    .bind(user_id)
-    .bind(persona_id)
-    .bind(after)
-    .fetch_one(e)
     .await?)
 }
 

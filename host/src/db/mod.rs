@@ -43,6 +43,8 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL {0:?}: use sqlite://... or postgres://...")]
     UnsupportedUrl(String),
+    #[error("cannot create the data folder {0}: {1}")]
+    DataDir(String, std::io::Error),
     #[error("the database writer has stopped")]
     WriterStopped,
     #[error("a stored value is corrupt: {0}")]
@@ -143,7 +145,8 @@ impl Db {
 
     /// The SQLite database in `data_dir`, created if missing.
     pub async fn connect_embedded(data_dir: &Path) -> DbResult<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| DbError::DataDir(data_dir.display().to_string(), e))?;
         let url = format!("sqlite://{}?mode=rwc", data_dir.join("ava.db").display());
         Self::connect(&url).await
     }
@@ -173,10 +176,7 @@ impl Db {
     /// Starts a write transaction. On SQLite it takes the write lock first, then the
     /// database's (`BEGIN IMMEDIATE`), so a transaction never fails to upgrade from reading.
     pub async fn write(&self) -> DbResult<WriteTx> {
-        let lock = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
+        let lock = self.statement_lock().await;
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,

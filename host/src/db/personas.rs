@@ -1,5 +1,7 @@
 //! `personas`: the characters a user chats with.
 
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
 use sqlx::{Any, Executor};
 
 use super::{DbError, DbResult};
@@ -104,36 +106,45 @@ impl TryFrom<Row> for Persona {
     }
 }
 
+/// Binds the editable fields, in the order both `insert` and `update` name them.
+fn bind_data<'q>(
+    query: Query<'q, Any, AnyArguments>,
+    d: &'q PersonaData,
+) -> Query<'q, Any, AnyArguments> {
+    query
+        .bind(&d.name)
+        .bind(&d.style)
+        .bind(&d.description)
+        .bind(&d.personality)
+        .bind(&d.scenario)
+        .bind(&d.greeting)
+        .bind(&d.example_dialogue)
+        .bind(&d.system_prompt)
+        .bind(&d.post_history_instructions)
+        .bind(&d.appearance)
+        .bind(list_to(&d.alternate_greetings))
+        .bind(list_to(&d.tags))
+        .bind(&d.creator)
+        .bind(&d.creator_notes)
+}
+
 /// Stores a new persona.
 pub async fn insert<'e>(e: impl Executor<'e, Database = Any>, p: &Persona) -> DbResult<()> {
     let d = &p.data;
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO personas (id, user_id, name, style, description, personality, scenario,
             greeting, example_dialogue, system_prompt, post_history_instructions, appearance,
             alternate_greetings, tags, creator, creator_notes, photo_seed, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(&p.id)
-    .bind(&p.user_id)
-    .bind(&d.name)
-    .bind(&d.style)
-    .bind(&d.description)
-    .bind(&d.personality)
-    .bind(&d.scenario)
-    .bind(&d.greeting)
-    .bind(&d.example_dialogue)
-    .bind(&d.system_prompt)
-    .bind(&d.post_history_instructions)
-    .bind(&d.appearance)
-    .bind(list_to(&d.alternate_greetings))
-    .bind(list_to(&d.tags))
-    .bind(&d.creator)
-    .bind(&d.creator_notes)
-    .bind(p.photo_seed)
-    .bind(p.created_at)
-    .bind(p.updated_at)
-    .execute(e)
-    .await?;
+    .bind(&p.user_id);
+    bind_data(query, d)
+        .bind(p.photo_seed)
+        .bind(p.created_at)
+        .bind(p.updated_at)
+        .execute(e)
+        .await?;
     Ok(())
 }
 
@@ -227,7 +238,7 @@ pub async fn update<'e>(
     d: &PersonaData,
     now: i64,
 ) -> DbResult<bool> {
-    let done = sqlx::query(
+    let query = sqlx::query(
         "UPDATE personas SET name = $3, style = $4, description = $5, personality = $6,
             scenario = $7, greeting = $8, example_dialogue = $9, system_prompt = $10,
             post_history_instructions = $11, appearance = $12, alternate_greetings = $13,
@@ -235,24 +246,8 @@ pub async fn update<'e>(
          WHERE id = $1 AND user_id = $2",
     )
     .bind(id)
-    .bind(user_id)
-    .bind(&d.name)
-    .bind(&d.style)
-    .bind(&d.description)
-    .bind(&d.personality)
-    .bind(&d.scenario)
-    .bind(&d.greeting)
-    .bind(&d.example_dialogue)
-    .bind(&d.system_prompt)
-    .bind(&d.post_history_instructions)
-    .bind(&d.appearance)
-    .bind(list_to(&d.alternate_greetings))
-    .bind(list_to(&d.tags))
-    .bind(&d.creator)
-    .bind(&d.creator_notes)
-    .bind(now)
-    .execute(e)
-    .await?;
+    .bind(user_id);
+    let done = bind_data(query, d).bind(now).execute(e).await?;
     Ok(done.rows_affected() > 0)
 }
 
