@@ -10,6 +10,7 @@ use axum::Router;
 use url::Url;
 
 use crate::accounts::Accounts;
+use crate::billing::Billing;
 use crate::chat::Chat;
 use crate::config::{AvaConfig, Settings};
 use crate::db::Db;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     pub accounts: Arc<Accounts>,
     pub chat: Arc<Chat>,
+    pub billing: Arc<Billing>,
     pub settings: Arc<Settings>,
 }
 
@@ -99,6 +101,12 @@ impl App {
         let cache_ttl = std::time::Duration::from_secs(u64::from(config.app.cache_seconds));
         let accounts = Arc::new(Accounts::new(db.clone(), cache_ttl));
         let chat = Chat::new(db.clone(), registry.clone(), config.app.clone());
+        let billing = Arc::new(Billing::new(
+            db.clone(),
+            registry.clone(),
+            chat.clone(),
+            settings.public_base_url(),
+        ));
         let housekeeping = tokio::spawn(housekeeping(accounts.clone(), db.clone()));
         Ok(Self {
             state: AppState {
@@ -106,6 +114,7 @@ impl App {
                 registry,
                 accounts,
                 chat,
+                billing,
                 settings: Arc::new(settings),
             },
             _watcher: watcher,

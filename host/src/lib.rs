@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod billing;
 pub mod chat;
 pub mod cli;
 pub mod config;

@@ -43,6 +43,9 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A plugin answered something unusable; the detail is logged, not shown.
+    #[error("{0}")]
+    BadGateway(String),
     #[error(transparent)]
     Plugin(#[from] CallError),
     #[error("internal error: {0}")]
@@ -101,6 +104,20 @@ impl From<crate::chat::ChatError> for ApiError {
     }
 }
 
+impl From<crate::billing::BillingError> for ApiError {
+    fn from(e: crate::billing::BillingError) -> Self {
+        use crate::billing::BillingError as E;
+        match e {
+            E::AlreadySubscribed | E::NoCustomer => Self::Conflict(e.to_string()),
+            E::NotFound(_) => Self::NotFound(e.to_string()),
+            E::Rejected(reason) => Self::BadRequest(format!("Webhook refused: {reason}")),
+            E::BadAnswer { .. } => Self::BadGateway(e.to_string()),
+            E::Plugin(err) => Self::Plugin(err),
+            E::Db(db) => db.into(),
+        }
+    }
+}
+
 /// "persona" → "Persona".
 pub fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
@@ -151,6 +168,14 @@ impl ApiError {
             Self::NotFound(m) => (StatusCode::NOT_FOUND, m.clone(), None),
             Self::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone(), None),
             Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m.clone(), None),
+            Self::BadGateway(m) => {
+                tracing::error!(error = %m, "bad answer from a plugin");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    "The plugin failed".to_string(),
+                    None,
+                )
+            }
             Self::Plugin(err) => plugin_status(err),
             Self::Internal(m) => {
                 tracing::error!(error = %m, "internal error");

@@ -3,7 +3,9 @@
 pub mod admin;
 pub mod auth;
 pub mod avatars;
+pub mod billing;
 pub mod chat;
+pub mod dev_pages;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -23,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .merge(avatars::router())
         .merge(preferences::router())
         .merge(chat::router())
+        .merge(billing::router())
+        .merge(dev_pages::router())
         .merge(messages::router())
         .merge(admin::router())
 }

@@ -6,6 +6,7 @@
 //! [`Db::write`], so that on SQLite writers queue in the process instead of retrying in
 //! SQLite's busy handler.
 
+pub mod billing_events;
 pub mod group_commit;
 pub mod kv;
 pub mod memories;

@@ -108,3 +108,61 @@ pub async fn upsert<'e>(e: impl Executor<'e, Database = Any>, s: &Subscription) 
     .await?;
     Ok(())
 }
+
+/// The user holding `provider`'s subscription `subscription_id`.
+pub async fn user_of_subscription<'e>(
+    e: impl Executor<'e, Database = Any>,
+    provider: &str,
+    subscription_id: &str,
+) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT user_id FROM subscriptions WHERE provider = $1 AND subscription_id = $2 LIMIT 1",
+    )
+    .bind(provider)
+    .bind(subscription_id)
+    .fetch_optional(e)
+    .await?)
+}
+
+/// The user who is `provider`'s customer `customer_id`.
+pub async fn user_of_customer<'e>(
+    e: impl Executor<'e, Database = Any>,
+    provider: &str,
+    customer_id: &str,
+) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT user_id FROM subscriptions WHERE provider = $1 AND customer_id = $2 LIMIT 1",
+    )
+    .bind(provider)
+    .bind(customer_id)
+    .fetch_optional(e)
+    .await?)
+}
+
+/// Remembers that `user_id` is `provider`'s customer `customer_id`, for the next checkout and
+/// the portal. A user without a row gets one with status `none`; a held subscription of the
+/// same provider keeps its state.
+pub async fn remember_customer<'e>(
+    e: impl Executor<'e, Database = Any>,
+    user_id: &str,
+    provider: &str,
+    customer_id: &str,
+    now: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO subscriptions (user_id, provider, customer_id, subscription_id, status,
+            current_period_end, cancel_at_period_end, price_id, state_as_of, updated_at)
+         VALUES ($1, $2, $3, NULL, 'none', NULL, 0, NULL, 0, $4)
+         ON CONFLICT (user_id) DO UPDATE SET customer_id = excluded.customer_id,
+            updated_at = excluded.updated_at
+         WHERE subscriptions.provider = excluded.provider
+            AND subscriptions.customer_id IS NULL",
+    )
+    .bind(user_id)
+    .bind(provider)
+    .bind(customer_id)
+    .bind(now)
+    .execute(e)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! `/dev/*`: pages the active billing plugin serves itself (the development provider's
+//! checkout and portal). A provider that serves none answers 404 here.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::RawBody;
+use crate::app::AppState;
+use crate::plugins::CallError;
+use crate::plugins::types::{PageRequest, PluginError};
+
+/// A page's forms post a button or two.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The only headers a plugin's page may set.
+const PAGE_HEADERS: [HeaderName; 3] = [
+    header::CONTENT_TYPE,
+    header::LOCATION,
+    header::CACHE_CONTROL,
+];
+
+/// The pages have inline styles and plain forms, nothing else: no scripts, no frames.
+const PAGE_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dev/{*path}", get(page).post(page))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+}
+
+async fn page(
+    State(state): State<AppState>,
+    method: Method,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> ApiResult<Response> {
+    let not_found = || ApiError::NotFound("Not found".into());
+    let provider = state
+        .registry
+        .current()
+        .billing()
+        .map_err(|_| not_found())?;
+    let request = PageRequest {
+        method: method.as_str().to_string(),
+        path: format!("/{}", path.trim_start_matches('/')),
+        query: query.unwrap_or_default(),
+        headers: headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body: body.to_vec(),
+        public_url: state.billing.public_url().to_string(),
+    };
+    let page = match provider.serve_page(&request).await {
+        Ok(page) => page,
+        Err(CallError::Plugin {
+            error: PluginError::Unsupported(_),
+            ..
+        }) => return Err(not_found()),
+        Err(err) => return Err(err.into()),
+    };
+    let status = StatusCode::from_u16(page.status)
+        .ok()
+        .filter(|s| !s.is_informational())
+        .ok_or_else(|| ApiError::BadGateway(format!("a page with status {}", page.status)))?;
+    let mut response = Response::new(Body::from(page.body));
+    *response.status_mut() = status;
+    let out = response.headers_mut();
+    for (name, value) in &page.headers {
+        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        if !PAGE_HEADERS.contains(&name) {
+            continue;
+        }
+        if let Ok(value) = HeaderValue::from_str(value) {
+            out.insert(name, value);
+        }
+    }
+    out.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_POLICY),
+    );
+    out.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    out.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    out.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    Ok(response)
+}
