@@ -12,8 +12,9 @@
 //! | `job-handler` | [`jobs::JobHandler`] | [`export_job_handler!`] |
 //!
 //! The host's capabilities are in [`http`], [`config`], [`kv`], [`crypto`], [`time`] and the
-//! logging macros ([`info!`] and friends). Every call of a plugin runs in a fresh instance, with
-//! the limits and the network allowlist the operator configured; secrets stay in the host.
+//! logging macros ([`info!`] and friends); [`signature`] signs and verifies Stripe-style
+//! webhooks. Every call of a plugin runs in a fresh instance, with the limits and the network
+//! allowlist the operator configured; secrets stay in the host.
 //!
 //! Plugin logic is tested natively with [`testing::TestHost`]. See `sdk/README.md` for a
 //! complete plugin of each kind.
@@ -42,6 +43,7 @@ pub mod http;
 pub mod images;
 pub mod kv;
 pub mod log;
+pub mod signature;
 pub mod sse;
 pub mod time;
 

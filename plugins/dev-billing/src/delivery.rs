@@ -1,11 +1,14 @@
 //! Sending a signed event to the host's webhook endpoint, as Stripe would.
 
 use ava_sdk::http::Request;
+use ava_sdk::signature::SignatureHeader;
 use ava_sdk::{PluginError, time};
 use serde_json::Value;
 
 use crate::settings::WEBHOOK_SECRET;
-use crate::signature;
+
+/// Signed exactly like Stripe's webhooks, in a header of this provider's own.
+pub const SIGNATURE: SignatureHeader = SignatureHeader::new("Ava-Dev-Signature");
 
 /// How long the host gets to answer a webhook.
 const TIMEOUT_MS: u32 = 15_000;
@@ -30,11 +33,11 @@ pub fn webhook_url(public_url: &str) -> String {
 pub fn deliver(public_url: &str, event: &Value) -> Result<Delivery, PluginError> {
     let body = serde_json::to_vec(event)
         .map_err(|err| PluginError::internal(format!("cannot encode event: {err}")))?;
-    let header = signature::sign(WEBHOOK_SECRET, time::now_ms() / 1000, &body)?;
+    let header = SIGNATURE.sign(WEBHOOK_SECRET, time::now_ms() / 1000, &body)?;
     let kind = event.get("type").and_then(Value::as_str).unwrap_or("?");
     let url = webhook_url(public_url);
     let sent = Request::post(&url)
-        .header(signature::HEADER, header)
+        .header(SIGNATURE.name(), header)
         .body(body, "application/json")
         .timeout_ms(TIMEOUT_MS)
         .send();

@@ -15,7 +15,6 @@ mod pages;
 mod portal;
 mod routes;
 mod settings;
-mod signature;
 mod store;
 #[cfg(test)]
 mod testkit;
@@ -49,10 +48,10 @@ impl BillingProvider for DevBilling {
     }
 
     fn handle_webhook(request: WebhookRequest) -> Result<WebhookOutcome, PluginError> {
-        let header = request.header(signature::HEADER);
-        signature::verify(
+        let signature = delivery::SIGNATURE;
+        signature.verify(
             settings::WEBHOOK_SECRET,
-            header,
+            request.header(signature.name()),
             &request.body,
             time::now_ms(),
         )?;
@@ -107,7 +106,9 @@ mod tests {
     ) -> Result<WebhookOutcome, PluginError> {
         let fake = testkit::fake();
         fake.host.run(|| {
-            let header = signature::sign(secret, t, signed.as_bytes()).unwrap();
+            let header = delivery::SIGNATURE
+                .sign(secret, t, signed.as_bytes())
+                .unwrap();
             DevBilling::handle_webhook(webhook(Some(header), sent))
         })
     }
@@ -185,8 +186,12 @@ mod tests {
         let fake = testkit::fake();
         let b = body("invoice.payment_failed");
         let outcome = fake.host.run(|| {
-            let good = signature::sign("webhook_secret", NOW_SECS, b.as_bytes()).unwrap();
-            let bad = signature::sign("wrong_secret", NOW_SECS, b.as_bytes()).unwrap();
+            let good = delivery::SIGNATURE
+                .sign("webhook_secret", NOW_SECS, b.as_bytes())
+                .unwrap();
+            let bad = delivery::SIGNATURE
+                .sign("wrong_secret", NOW_SECS, b.as_bytes())
+                .unwrap();
             let bad_v1 = bad.split_once(",v1=").unwrap().1;
             let good_v1 = good.split_once(",v1=").unwrap().1;
             DevBilling::handle_webhook(webhook(
