@@ -8,6 +8,8 @@
 //! `AVA_TEST_POSTGRES_URL` (postgres://postgres@127.0.0.1:5432/test; "off" skips PostgreSQL),
 //! `AVA_BENCH_ONLY=sqlite` (only the SQLite run, e.g. under a profiler).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -19,17 +21,11 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use serde_json::{Value, json};
+use support::{env_or, plugins_dir, postgres_database, rss_mib};
 
 /// The allocator the `ava` binary uses.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 const LUA: &str = r#"
 local tokens = {}
@@ -95,47 +91,6 @@ fn wrk(url: &str, script: &Path, tokens: &Path, seconds: u64, connections: u64) 
             .unwrap_or(0),
         requests,
     }
-}
-
-fn rss_mib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib = |key: &str| -> u64 {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (kib("VmRSS:") / 1024, kib("VmHWM:") / 1024)
-}
-
-fn plugins_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist/plugins")
-}
-
-async fn postgres_database() -> Option<(String, String)> {
-    use sqlx::{Connection, Executor};
-    let admin_url = std::env::var("AVA_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    if admin_url == "off" {
-        return None;
-    }
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
-    let name = format!("ava_bench_{}", std::process::id());
-    admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .await
-        .ok()?;
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .ok()?;
-    let mut url = url::Url::parse(&admin_url).ok()?;
-    url.set_path(&name);
-    Some((url.to_string(), admin_url))
 }
 
 /// Starts Ava over `database_url`, with `users` subscribers; returns the app, its URL and
@@ -296,7 +251,7 @@ fn main() {
 
     let pg_dir = dir.path().join("postgres");
     std::fs::create_dir_all(&pg_dir).unwrap();
-    if let Some((pg_url, _admin)) = rt.block_on(postgres_database()) {
+    if let Some(pg_url) = rt.block_on(postgres_database("ava_bench")) {
         let (app, url, tokens) = rt.block_on(start(&pg_dir, Some(pg_url), users));
         wrk(&url, &script, &tokens, 3, connections);
         let postgres = wrk(&url, &script, &tokens, seconds, connections);

@@ -228,3 +228,61 @@ async fn serve_answers_health_and_stops_cleanly_on_sigterm() {
     };
     assert!(exit.success(), "{exit:?}");
 }
+
+/// `ava plugins check` on a config file of the repository, with `env` set.
+fn check_shipped(file: &str, env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(common::shared_cache_dir()).unwrap();
+    std::os::unix::fs::symlink(common::shared_cache_dir(), data.join("plugin-cache")).unwrap();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
+    let out = Command::new(env!("CARGO_BIN_EXE_ava"))
+        .args(["plugins", "check"])
+        .env("AVA_CONFIG", &config)
+        .env("AVA_DATA_DIR", &data)
+        .env("AVA_LOG", "warn")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{file}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("all plugins valid"), "{stdout}");
+    stdout
+}
+
+#[test]
+fn the_shipped_configs_are_valid() {
+    let embedded = check_shipped("ava.toml", &[]);
+    assert!(
+        embedded
+            .lines()
+            .any(|l| l.starts_with("billing") && l.contains("dev-billing")),
+        "{embedded}"
+    );
+    let production = check_shipped(
+        "ava.production.toml",
+        &[
+            ("STRIPE_PRICE_ID", "price_1SXjzpLkdIwHu7ixMonthly"),
+            ("STRIPE_SECRET_KEY", "sk_test_not_a_real_key"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_not_a_real_secret"),
+            ("OPENAI_API_KEY", "sk-not-a-real-key"),
+        ],
+    );
+    let billing = production
+        .lines()
+        .find(|l| l.starts_with("billing"))
+        .unwrap();
+    assert!(billing.contains("stripe (billing-provider)"), "{billing}");
+    assert!(billing.contains("net: https://api.stripe.com"), "{billing}");
+    assert!(
+        production
+            .lines()
+            .any(|l| l.starts_with("persona") && l.contains("openai-persona")),
+        "{production}"
+    );
+}

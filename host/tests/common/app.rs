@@ -97,6 +97,13 @@ impl TestApp {
         database_url: Option<String>,
         postgres_db: Option<String>,
     ) -> Self {
+        // Plugins compiled once for every test, not once per server.
+        let cache = data_dir.join("plugin-cache");
+        if !cache.exists() {
+            std::fs::create_dir_all(&data_dir).unwrap();
+            std::fs::create_dir_all(super::shared_cache_dir()).unwrap();
+            std::os::unix::fs::symlink(super::shared_cache_dir(), &cache).unwrap();
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let settings = Settings {
