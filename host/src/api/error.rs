@@ -112,6 +112,7 @@ impl From<crate::billing::BillingError> for ApiError {
             E::NotFound(_) => Self::NotFound(e.to_string()),
             E::Rejected(reason) => Self::BadRequest(format!("Webhook refused: {reason}")),
             E::BadAnswer { .. } => Self::BadGateway(e.to_string()),
+            E::Raced => Self::Conflict("The event is being processed; deliver it again".into()),
             E::Plugin(err) => Self::Plugin(err),
             E::Db(db) => db.into(),
         }

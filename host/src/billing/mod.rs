@@ -9,6 +9,7 @@
 pub mod checkout;
 pub mod machine;
 pub mod webhook;
+mod writer;
 
 use std::sync::Arc;
 
@@ -35,6 +36,10 @@ pub enum BillingError {
     /// The plugin answered something the host cannot use.
     #[error("the billing plugin {plugin} returned {what}")]
     BadAnswer { plugin: String, what: String },
+    /// Another replica recorded the same event at the same moment; delivered again, it is a
+    /// duplicate.
+    #[error("the event was recorded concurrently")]
+    Raced,
     #[error(transparent)]
     Plugin(#[from] CallError),
     #[error(transparent)]
@@ -48,6 +53,7 @@ pub struct Billing {
     db: Db,
     registry: Arc<Registry>,
     chat: Arc<Chat>,
+    writer: writer::EventWriter,
     /// The host's public base URL, without a trailing `/`.
     public_url: String,
 }
@@ -55,6 +61,7 @@ pub struct Billing {
 impl Billing {
     pub fn new(db: Db, registry: Arc<Registry>, chat: Arc<Chat>, public_url: String) -> Self {
         Self {
+            writer: writer::EventWriter::start(db.clone()),
             db,
             registry,
             chat,

@@ -3,19 +3,20 @@
 //! The plugin verifies the signature and normalizes the event. The host then finds the
 //! user, asks the provider for the subscription's current state when the event carries none
 //! or may be out of order (as Stripe recommends), and in one transaction records the event
-//! id and stores the state the [`machine`](super::machine) decides on. A duplicate, even
-//! delivered concurrently, conflicts on the event id and changes nothing.
+//! id and stores the state the [`machine`](super::machine) decides on
+//! ([`writer`](super::writer)). A duplicate, even delivered concurrently, is found by its
+//! event id and changes nothing.
 
-use crate::db::billing_events::{self, BillingEvent as EventRow};
 use crate::db::subscriptions::{self, Subscription};
-use crate::db::{Backend, now_ms, users};
+use crate::db::{now_ms, users};
 use crate::plugins::CallError;
 use crate::plugins::types::{
     BillingEvent, EventKind, PluginError, Subscription as ProviderSubscription, SubscriptionStatus,
     WebhookOutcome, WebhookRequest,
 };
 
-use super::machine::{self, Candidate, Decision, Outcome};
+use super::machine::{Candidate, Outcome};
+use super::writer::Pending;
 use super::{Billing, BillingError, BillingResult};
 
 /// What became of a webhook.
@@ -225,48 +226,16 @@ impl Billing {
         state: Option<ProviderSubscription>,
         user: Option<&str>,
     ) -> BillingResult<Receipt> {
-        let now = now_ms();
-        let candidate = candidate(provider, event, state.as_ref());
-        let mut tx = self.db.write().await?;
-        let decision = match (user, &candidate) {
-            (None, _) => Decision::Keep(Outcome::Unmatched),
-            (Some(_), None) => Decision::Keep(Outcome::Uninformative),
-            (Some(user), Some(candidate)) => {
-                if self.db.backend() == Backend::Postgres {
-                    // One event at a time per user across replicas; SQLite's write lock
-                    // already serializes every writer.
-                    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                        .bind(user)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(crate::db::DbError::from)?;
-                }
-                let held = subscriptions::get(&mut **tx, user).await?;
-                machine::decide(user, held.as_ref(), candidate, now)
-            }
-        };
-        let outcome = match &decision {
-            Decision::Apply(_) => Outcome::Applied,
-            Decision::Keep(outcome) => *outcome,
-        };
-        let row = EventRow {
-            provider,
-            event_id: &event.id,
-            event_type: &event.provider_type,
-            user_id: user,
-            created_at: event.created_at_ms as i64,
-            received_at: now,
-            outcome: outcome.as_str(),
-        };
-        if !billing_events::record(&mut **tx, &row).await? {
-            tx.tx.rollback().await.map_err(crate::db::DbError::from)?;
-            return Ok(Receipt::Duplicate);
-        }
-        if let Decision::Apply(subscription) = &decision {
-            subscriptions::upsert(&mut **tx, subscription).await?;
-        }
-        tx.commit().await?;
-        Ok(Receipt::Recorded(outcome))
+        self.writer
+            .apply(Pending {
+                provider: provider.to_string(),
+                event_id: event.id.clone(),
+                event_type: event.provider_type.clone(),
+                created_at: event.created_at_ms as i64,
+                user: user.map(str::to_string),
+                candidate: candidate(provider, event, state.as_ref()),
+            })
+            .await
     }
 }
 

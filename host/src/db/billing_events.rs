@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::DbResult;
+use super::{Backend, DbResult, tuples};
 
 /// A provider event as recorded.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,4 +54,51 @@ pub async fn outcome<'e>(
     .bind(event_id)
     .fetch_optional(e)
     .await?)
+}
+
+/// Records `events` with one statement; returns how many were new (the others were already
+/// there).
+pub async fn record_many<'e>(
+    e: impl Executor<'e, Database = Any>,
+    backend: Backend,
+    events: &[BillingEvent<'_>],
+) -> DbResult<u64> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "INSERT INTO billing_events (provider, event_id, event_type, user_id, created_at,
+            received_at, outcome) VALUES {} ON CONFLICT (provider, event_id) DO NOTHING",
+        tuples(backend, events.len(), 7, 1)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for event in events {
+        query = query
+            .bind(event.provider)
+            .bind(event.event_id)
+            .bind(event.event_type)
+            .bind(event.user_id)
+            .bind(event.created_at)
+            .bind(event.received_at)
+            .bind(event.outcome);
+    }
+    Ok(query.execute(e).await?.rows_affected())
+}
+
+/// Which of `event_ids` are recorded, as `(provider, event id)`.
+pub async fn recorded<'e>(
+    e: impl Executor<'e, Database = Any>,
+    backend: Backend,
+    event_ids: &[&str],
+) -> DbResult<Vec<(String, String)>> {
+    if event_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = tuples(backend, 1, event_ids.len(), 1);
+    let sql = format!("SELECT provider, event_id FROM billing_events WHERE event_id IN {list}");
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for id in event_ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(e).await?)
 }

@@ -34,8 +34,7 @@ macro_rules! columns {
 pub const ROWS_PER_STATEMENT: usize = 256;
 
 /// Stores `rows` (at most [`ROWS_PER_STATEMENT`]) with one multi-row INSERT, atomic on its
-/// own. SQLite gets anonymous `?` parameters: it looks a numbered one up by a linear scan,
-/// which makes binding thousands of `$n` quadratic.
+/// own.
 pub async fn insert_many<'e>(
     e: impl Executor<'e, Database = Any>,
     backend: Backend,
@@ -45,27 +44,10 @@ pub async fn insert_many<'e>(
     if rows.is_empty() {
         return Ok(());
     }
-    let mut sql = String::with_capacity(120 + rows.len() * 64);
-    sql.push_str(concat!("INSERT INTO messages (", columns!(), ") VALUES "));
-    for row in 0..rows.len() {
-        if row > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for col in 0..11 {
-            if col > 0 {
-                sql.push(',');
-            }
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    sql.push('$');
-                    sql.push_str(&(row * 11 + col + 1).to_string());
-                }
-            }
-        }
-        sql.push(')');
-    }
+    let sql = format!(
+        concat!("INSERT INTO messages (", columns!(), ") VALUES {}"),
+        super::tuples(backend, rows.len(), 11, 1)
+    );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for m in rows {
         query = query

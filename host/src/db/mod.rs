@@ -214,7 +214,46 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// `rows` tuples of `cols` parameters for a multi-row statement, numbered from `first` on
+/// PostgreSQL: `($1,$2),($3,$4)`. SQLite gets anonymous `?`: it looks a numbered one up by a
+/// linear scan, which makes binding thousands of `$n` quadratic.
+pub fn tuples(backend: Backend, rows: usize, cols: usize, first: usize) -> String {
+    let mut sql = String::with_capacity(rows * (cols * 5 + 3));
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for col in 0..cols {
+            if col > 0 {
+                sql.push(',');
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(first + row * cols + col).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// A flag as stored (INTEGER 0/1 works on both databases; booleans do not).
 pub fn flag(value: bool) -> i64 {
     i64::from(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuples_are_numbered_on_postgres_only() {
+        assert_eq!(tuples(Backend::Sqlite, 2, 2, 1), "(?,?),(?,?)");
+        assert_eq!(tuples(Backend::Postgres, 2, 3, 2), "($2,$3,$4),($5,$6,$7)");
+        assert_eq!(tuples(Backend::Postgres, 0, 3, 1), "");
+    }
 }

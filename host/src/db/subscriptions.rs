@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::{DbResult, flag};
+use super::{Backend, DbResult, flag, tuples};
 
 /// A user's subscription as Ava knows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,31 +82,77 @@ pub async fn get<'e>(
     Ok(row.map(Subscription::from))
 }
 
-/// Stores `s`, replacing the user's row.
-pub async fn upsert<'e>(e: impl Executor<'e, Database = Any>, s: &Subscription) -> DbResult<()> {
-    sqlx::query(
+/// The subscriptions of `user_ids`.
+pub async fn get_many<'e>(
+    e: impl Executor<'e, Database = Any>,
+    backend: Backend,
+    user_ids: &[&str],
+) -> DbResult<Vec<Subscription>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT user_id, provider, customer_id, subscription_id, status, current_period_end,
+            cancel_at_period_end, price_id, state_as_of, updated_at
+         FROM subscriptions WHERE user_id IN {}",
+        tuples(backend, 1, user_ids.len(), 1)
+    );
+    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+    for id in user_ids {
+        query = query.bind(*id);
+    }
+    Ok(query
+        .fetch_all(e)
+        .await?
+        .into_iter()
+        .map(Subscription::from)
+        .collect())
+}
+
+/// Stores `rows` (one per user) with one statement, replacing the users' rows.
+pub async fn upsert_many<'e>(
+    e: impl Executor<'e, Database = Any>,
+    backend: Backend,
+    rows: &[&Subscription],
+) -> DbResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "INSERT INTO subscriptions (user_id, provider, customer_id, subscription_id, status,
             current_period_end, cancel_at_period_end, price_id, state_as_of, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (user_id) DO UPDATE SET provider = excluded.provider,
-            customer_id = excluded.customer_id, subscription_id = excluded.subscription_id,
-            status = excluded.status, current_period_end = excluded.current_period_end,
-            cancel_at_period_end = excluded.cancel_at_period_end, price_id = excluded.price_id,
-            state_as_of = excluded.state_as_of, updated_at = excluded.updated_at",
-    )
-    .bind(&s.user_id)
-    .bind(&s.provider)
-    .bind(&s.customer_id)
-    .bind(&s.subscription_id)
-    .bind(&s.status)
-    .bind(s.current_period_end)
-    .bind(flag(s.cancel_at_period_end))
-    .bind(&s.price_id)
-    .bind(s.state_as_of)
-    .bind(s.updated_at)
-    .execute(e)
-    .await?;
+         VALUES {} {UPSERT}",
+        tuples(backend, rows.len(), 10, 1)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for s in rows {
+        query = query
+            .bind(&s.user_id)
+            .bind(&s.provider)
+            .bind(&s.customer_id)
+            .bind(&s.subscription_id)
+            .bind(&s.status)
+            .bind(s.current_period_end)
+            .bind(flag(s.cancel_at_period_end))
+            .bind(&s.price_id)
+            .bind(s.state_as_of)
+            .bind(s.updated_at);
+    }
+    query.execute(e).await?;
     Ok(())
+}
+
+/// What an insert of a whole row does to the user's existing row.
+const UPSERT: &str = "ON CONFLICT (user_id) DO UPDATE SET provider = excluded.provider,
+    customer_id = excluded.customer_id, subscription_id = excluded.subscription_id,
+    status = excluded.status, current_period_end = excluded.current_period_end,
+    cancel_at_period_end = excluded.cancel_at_period_end, price_id = excluded.price_id,
+    state_as_of = excluded.state_as_of, updated_at = excluded.updated_at";
+
+/// Stores `s`, replacing the user's row.
+pub async fn upsert<'e>(e: impl Executor<'e, Database = Any>, s: &Subscription) -> DbResult<()> {
+    // One row numbered `$n` reads the same on both databases.
+    upsert_many(e, Backend::Postgres, &[s]).await
 }
 
 /// The user holding `provider`'s subscription `subscription_id`.
