@@ -208,11 +208,7 @@ fn main() {
     let seconds: u64 = env_or("AVA_BENCH_SECONDS", 10);
     let connections: u64 = env_or("AVA_BENCH_CONNECTIONS", 64);
     let users: usize = env_or("AVA_BENCH_USERS", 200);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = support::runtime();
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("chat.lua");
     std::fs::write(&script, LUA).unwrap();

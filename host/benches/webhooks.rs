@@ -286,49 +286,27 @@ fn main() {
     let seconds: u64 = env_or("AVA_BENCH_SECONDS", 10);
     let connections: usize = env_or("AVA_BENCH_CONNECTIONS", 32);
     let users: usize = env_or("AVA_BENCH_USERS", 1000);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = support::runtime();
     let dir = tempfile::tempdir().unwrap();
-
-    let sqlite_dir = dir.path().join("sqlite");
-    std::fs::create_dir_all(&sqlite_dir).unwrap();
+    let only_sqlite = std::env::var("AVA_BENCH_ONLY").as_deref() == Ok("sqlite");
     rt.block_on(async {
-        let (app, addr, secret) = start(&sqlite_dir, None, users).await;
-        run(
-            "webhooks, SQLite",
-            &app,
-            addr,
-            &secret,
-            users,
-            seconds,
-            connections,
-        )
-        .await;
-    });
-    if std::env::var("AVA_BENCH_ONLY").as_deref() == Ok("sqlite") {
-        return;
-    }
-    let pg_dir = dir.path().join("postgres");
-    std::fs::create_dir_all(&pg_dir).unwrap();
-    rt.block_on(async {
-        match postgres_database("ava_bench_hooks").await {
-            Some(url) => {
-                let (app, addr, secret) = start(&pg_dir, Some(url), users).await;
-                run(
-                    "webhooks, PostgreSQL",
-                    &app,
-                    addr,
-                    &secret,
-                    users,
-                    seconds,
-                    connections,
-                )
-                .await;
-            }
-            None => println!("webhooks, PostgreSQL: skipped (no server at AVA_TEST_POSTGRES_URL)"),
+        let postgres = if only_sqlite {
+            None
+        } else {
+            postgres_database("ava_bench_hooks").await
+        };
+        if !only_sqlite && postgres.is_none() {
+            println!("webhooks, PostgreSQL: skipped (no server at AVA_TEST_POSTGRES_URL)");
+        }
+        let runs = [("SQLite", None)]
+            .into_iter()
+            .chain(postgres.map(|url| ("PostgreSQL", Some(url))));
+        for (database, url) in runs {
+            let folder = dir.path().join(database);
+            std::fs::create_dir_all(&folder).unwrap();
+            let (app, addr, secret) = start(&folder, url, users).await;
+            let label = format!("webhooks, {database}");
+            run(&label, &app, addr, &secret, users, seconds, connections).await;
         }
     });
 }

@@ -169,6 +169,11 @@ impl Setup {
         (status, response.json().await.unwrap())
     }
 
+    /// Delivers the fixture event `text` (see [`event`](Self::event)), expecting `outcome`.
+    async fn expect_event(&self, text: &str, id: &str, created: u64, outcome: &str) {
+        self.expect(&self.event(text, id, created), outcome).await;
+    }
+
     async fn expect(&self, body: &[u8], outcome: &str) {
         let (status, answer) = self.deliver(body).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
@@ -237,12 +242,10 @@ async fn checkout_webhooks_and_portal_with_stripe(backend: Backend) {
     // The session completes: the event has no subscription in it, so the host asks Stripe.
     s.stripe_says("active");
     let t0 = now_secs() - 100;
-    s.expect(
-        &s.event(
-            fixture!("events/checkout.session.completed.json"),
-            "evt_done",
-            t0,
-        ),
+    s.expect_event(
+        fixture!("events/checkout.session.completed.json"),
+        "evt_done",
+        t0,
         "applied",
     )
     .await;
@@ -280,12 +283,10 @@ async fn checkout_webhooks_and_portal_with_stripe(backend: Backend) {
 
     // Canceled in the portal: Stripe says deleted, and the paywall is back.
     s.stripe_says("canceled");
-    s.expect(
-        &s.event(
-            fixture!("events/customer.subscription.deleted.json"),
-            "evt_del",
-            t0 + 20,
-        ),
+    s.expect_event(
+        fixture!("events/customer.subscription.deleted.json"),
+        "evt_del",
+        t0 + 20,
         "applied",
     )
     .await;
@@ -294,12 +295,10 @@ async fn checkout_webhooks_and_portal_with_stripe(backend: Backend) {
 
     // A late "updated: active" changes nothing: it is older than the deletion, and Stripe,
     // asked again, says canceled.
-    s.expect(
-        &s.event(
-            fixture!("events/customer.subscription.updated.json"),
-            "evt_upd",
-            t0 + 10,
-        ),
+    s.expect_event(
+        fixture!("events/customer.subscription.updated.json"),
+        "evt_upd",
+        t0 + 10,
         "stale",
     )
     .await;
@@ -312,21 +311,17 @@ async fn out_of_order_stripe_events_end_in_stripes_state(backend: Backend) {
 
     // Deleted arrives before completed; Stripe says canceled when asked.
     s.stripe_says("canceled");
-    s.expect(
-        &s.event(
-            fixture!("events/customer.subscription.deleted.json"),
-            "evt_del",
-            t0 + 10,
-        ),
+    s.expect_event(
+        fixture!("events/customer.subscription.deleted.json"),
+        "evt_del",
+        t0 + 10,
         "applied",
     )
     .await;
-    s.expect(
-        &s.event(
-            fixture!("events/checkout.session.completed.json"),
-            "evt_done",
-            t0,
-        ),
+    s.expect_event(
+        fixture!("events/checkout.session.completed.json"),
+        "evt_done",
+        t0,
         "stale",
     )
     .await;
@@ -338,24 +333,20 @@ async fn a_failed_renewal_then_a_paid_one_with_stripe(backend: Backend) {
     let s = setup(backend).await;
     let t0 = now_secs() - 100;
     s.stripe_says("active");
-    s.expect(
-        &s.event(
-            fixture!("events/checkout.session.completed.json"),
-            "evt_done",
-            t0,
-        ),
+    s.expect_event(
+        fixture!("events/checkout.session.completed.json"),
+        "evt_done",
+        t0,
         "applied",
     )
     .await;
 
     // Invoices carry no subscription state: each one makes the host ask Stripe.
     s.stripe_says("past_due");
-    s.expect(
-        &s.event(
-            fixture!("events/invoice.payment_failed.json"),
-            "evt_failed",
-            t0 + 10,
-        ),
+    s.expect_event(
+        fixture!("events/invoice.payment_failed.json"),
+        "evt_failed",
+        t0 + 10,
         "applied",
     )
     .await;
@@ -371,12 +362,10 @@ async fn a_failed_renewal_then_a_paid_one_with_stripe(backend: Backend) {
     assert_eq!(s.chat().await, StatusCode::OK);
 
     // An invoice from an older API version (subscription at the top) reads the same.
-    s.expect(
-        &s.event(
-            fixture!("events/invoice.paid.2024-06-20.json"),
-            "evt_paid_old",
-            t0 + 30,
-        ),
+    s.expect_event(
+        fixture!("events/invoice.paid.2024-06-20.json"),
+        "evt_paid_old",
+        t0 + 30,
         "applied",
     )
     .await;

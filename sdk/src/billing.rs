@@ -39,6 +39,47 @@ pub trait BillingProvider {
     }
 }
 
+impl SubscriptionStatus {
+    /// The status Stripe (and any provider using its vocabulary) spells `word`. An unknown
+    /// status is refused rather than guessed: a wrong guess could grant or remove access.
+    pub fn from_stripe(word: &str) -> Result<Self, PluginError> {
+        Ok(match word {
+            "active" => Self::Active,
+            "trialing" => Self::Trialing,
+            "past_due" => Self::PastDue,
+            "unpaid" => Self::Unpaid,
+            "canceled" => Self::Canceled,
+            "incomplete" => Self::Incomplete,
+            "incomplete_expired" => Self::IncompleteExpired,
+            "paused" => Self::Paused,
+            other => {
+                return Err(PluginError::invalid_input(format!(
+                    "unknown subscription status `{other}`"
+                )));
+            }
+        })
+    }
+}
+
+impl CheckoutRequest {
+    /// `invalid-input` when the user id or a return URL is empty: no provider can start a
+    /// checkout without them.
+    pub fn check_required(&self) -> Result<(), PluginError> {
+        for (name, value) in [
+            ("user id", &self.user_id),
+            ("success URL", &self.success_url),
+            ("cancel URL", &self.cancel_url),
+        ] {
+            if value.trim().is_empty() {
+                return Err(PluginError::invalid_input(format!(
+                    "the checkout's {name} is empty"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl WebhookRequest {
     /// The first value of header `name`, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -138,4 +179,58 @@ macro_rules! export_billing_provider {
             __AvaBillingProviderExport with_types_in $crate::__bindings::billing_provider
         );
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_stripe_documents_is_known() {
+        for (word, status) in [
+            ("active", SubscriptionStatus::Active),
+            ("trialing", SubscriptionStatus::Trialing),
+            ("past_due", SubscriptionStatus::PastDue),
+            ("unpaid", SubscriptionStatus::Unpaid),
+            ("canceled", SubscriptionStatus::Canceled),
+            ("incomplete", SubscriptionStatus::Incomplete),
+            ("incomplete_expired", SubscriptionStatus::IncompleteExpired),
+            ("paused", SubscriptionStatus::Paused),
+        ] {
+            assert_eq!(SubscriptionStatus::from_stripe(word), Ok(status), "{word}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_status_is_refused_by_name() {
+        assert!(matches!(
+            SubscriptionStatus::from_stripe("sleeping"),
+            Err(PluginError::InvalidInput(m)) if m.contains("`sleeping`")
+        ));
+    }
+
+    #[test]
+    fn a_checkout_needs_a_user_and_both_urls() {
+        let complete = CheckoutRequest {
+            user_id: "user-1".into(),
+            email: "a@example.com".into(),
+            customer_id: None,
+            success_url: "https://ava.example/chat".into(),
+            cancel_url: "https://ava.example/subscribe".into(),
+            idempotency_key: "key".into(),
+        };
+        assert_eq!(complete.check_required(), Ok(()));
+        for (field, name) in [(0, "user id"), (1, "success URL"), (2, "cancel URL")] {
+            let mut missing = complete.clone();
+            *[
+                &mut missing.user_id,
+                &mut missing.success_url,
+                &mut missing.cancel_url,
+            ][field] = "  ".into();
+            assert!(matches!(
+                missing.check_required(),
+                Err(PluginError::InvalidInput(m)) if m.contains(name)
+            ));
+        }
+    }
 }

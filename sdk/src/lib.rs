@@ -45,6 +45,7 @@ pub mod kv;
 pub mod log;
 pub mod signature;
 pub mod sse;
+pub mod text;
 pub mod time;
 
 #[cfg(feature = "billing-provider")]

@@ -5,6 +5,16 @@
 
 use std::path::{Path, PathBuf};
 
+/// The runtime the server runs on in a benchmark: two workers, as on this machine's two
+/// vCPUs.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// `name` from the environment, parsed, or `default`.
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::error::ApiResult;
-use super::extract::{AuthUser, RawBody};
+use super::extract::{AuthUser, RawBody, header_pairs};
 use super::views;
 use crate::app::AppState;
 
@@ -82,13 +82,10 @@ async fn receive(
     headers: &HeaderMap,
     body: Vec<u8>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let headers = headers
-        .iter()
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
-        })
-        .collect();
-    let receipt = state.billing.receive(plugin, headers, body).await?;
+    let receipt = state
+        .billing
+        .receive(plugin, header_pairs(headers), body)
+        .await?;
     Ok((
         StatusCode::OK,
         Json(json!({ "received": true, "outcome": receipt.as_str() })),

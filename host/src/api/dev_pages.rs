@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::RawBody;
+use super::extract::{RawBody, header_pairs};
 use crate::app::AppState;
 use crate::plugins::CallError;
 use crate::plugins::types::{PageRequest, PluginError};
@@ -52,10 +52,7 @@ async fn page(
         method: method.as_str().to_string(),
         path: format!("/{}", path.trim_start_matches('/')),
         query: query.unwrap_or_default(),
-        headers: headers
-            .iter()
-            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect(),
+        headers: header_pairs(&headers),
         body: body.to_vec(),
         public_url: state.billing.public_url().to_string(),
     };

@@ -125,6 +125,16 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
+/// `headers` as name/value pairs for a plugin; values that are not text are left out.
+pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
+        })
+        .collect()
+}
+
 /// The client's address: the peer's, or, when the peer is a proxy on a private network
 /// (nginx in front of Ava), the `X-Real-IP` it set.
 #[derive(Debug, Clone, Copy)]

@@ -118,10 +118,8 @@ fn resolve(public_url: &str, url: &str) -> Option<String> {
         return Some(format!("{public_url}{url}"));
     }
     let parsed = Url::parse(url).ok()?;
-    matches!(parsed.scheme(), "http" | "https")
-        .then(|| parsed.host_str().is_some())
-        .filter(|&has_host| has_host)
-        .map(|_| url.to_string())
+    (matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some())
+        .then(|| url.to_string())
 }
 
 #[cfg(test)]

@@ -85,24 +85,23 @@ pub fn decide(
         .and_then(|h| h.customer_id.clone());
     // A row with status `none` only remembers the customer of a checkout started.
     let held = held.filter(|h| h.subscription_id.is_some() || h.status != "none");
-    if let Some(held) = held {
-        let same = match (&held.subscription_id, &candidate.subscription_id) {
-            (Some(a), Some(b)) => a == b,
-            // An event that names no subscription is about the one held.
-            (_, None) => true,
-            (None, Some(_)) => false,
-        };
-        if same {
+    // The held subscription when the candidate is about it (an event that names no
+    // subscription is about the one held): its fields fill in what the event leaves out.
+    let previous = held.filter(|h| {
+        candidate.subscription_id.is_none() || h.subscription_id == candidate.subscription_id
+    });
+    match (held, previous) {
+        (Some(held), Some(_)) => {
             if is_final(&held.status) && !is_final(&candidate.status) {
                 return Decision::Keep(Outcome::Final);
             }
             if candidate.as_of < held.state_as_of {
                 return Decision::Keep(Outcome::Stale);
             }
-        } else {
+        }
+        (Some(held), None) => {
             let held_grants = held.grants_access();
-            let candidate_grants = status_grants_access(&candidate.status);
-            let replaces = match (held_grants, candidate_grants) {
+            let replaces = match (held_grants, status_grants_access(&candidate.status)) {
                 (true, false) => false,
                 (false, true) => true,
                 _ => candidate.as_of >= held.state_as_of,
@@ -115,13 +114,8 @@ pub fn decide(
                 });
             }
         }
+        (None, _) => {}
     }
-    let same_subscription = held.is_some_and(|h| {
-        candidate.subscription_id.is_none() || h.subscription_id == candidate.subscription_id
-    });
-    let kept = |pick: fn(&Subscription) -> Option<String>| {
-        held.filter(|_| same_subscription).and_then(pick)
-    };
     Decision::Apply(Subscription {
         user_id: user_id.to_string(),
         provider: candidate.provider.clone(),
@@ -129,20 +123,18 @@ pub fn decide(
         subscription_id: candidate
             .subscription_id
             .clone()
-            .or_else(|| kept(|h| h.subscription_id.clone())),
+            .or_else(|| previous.and_then(|h| h.subscription_id.clone())),
         status: candidate.status.clone(),
-        current_period_end: candidate.current_period_end.or_else(|| {
-            held.filter(|_| same_subscription)
-                .and_then(|h| h.current_period_end)
-        }),
-        cancel_at_period_end: candidate.cancel_at_period_end.unwrap_or_else(|| {
-            held.filter(|_| same_subscription)
-                .is_some_and(|h| h.cancel_at_period_end)
-        }),
+        current_period_end: candidate
+            .current_period_end
+            .or_else(|| previous.and_then(|h| h.current_period_end)),
+        cancel_at_period_end: candidate
+            .cancel_at_period_end
+            .unwrap_or_else(|| previous.is_some_and(|h| h.cancel_at_period_end)),
         price_id: candidate
             .price_id
             .clone()
-            .or_else(|| kept(|h| h.price_id.clone())),
+            .or_else(|| previous.and_then(|h| h.price_id.clone())),
         state_as_of: candidate.as_of.max(held.map_or(0, |h| h.state_as_of)),
         updated_at: now,
     })

@@ -92,7 +92,7 @@ impl Billing {
             Ok(WebhookOutcome::Event(event)) => event,
             Ok(WebhookOutcome::Ignored(reason)) => {
                 tracing::debug!(plugin = %name, %reason, "webhook ignored");
-                return Ok(self.count(&name, Receipt::Ignored(reason)));
+                return Ok(count(&name, Receipt::Ignored(reason)));
             }
             Err(CallError::Plugin {
                 error: PluginError::Unauthorized(reason) | PluginError::InvalidInput(reason),
@@ -137,13 +137,7 @@ impl Billing {
             outcome = receipt.as_str(),
             "webhook"
         );
-        Ok(self.count(&name, receipt))
-    }
-
-    fn count(&self, plugin: &str, receipt: Receipt) -> Receipt {
-        metrics::counter!("ava_billing_webhooks_total", "plugin" => plugin.to_string(), "outcome" => receipt.as_str())
-            .increment(1);
-        receipt
+        Ok(count(&name, receipt))
     }
 
     /// The user an event is about: named by the event or the subscription's metadata, or
@@ -237,6 +231,13 @@ impl Billing {
             })
             .await
     }
+}
+
+/// Counts `receipt` in the metrics and passes it on.
+fn count(plugin: &str, receipt: Receipt) -> Receipt {
+    metrics::counter!("ava_billing_webhooks_total", "plugin" => plugin.to_string(), "outcome" => receipt.as_str())
+        .increment(1);
+    receipt
 }
 
 /// The state an event proposes: the provider's subscription when known, or what the

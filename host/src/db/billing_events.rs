@@ -17,45 +17,6 @@ pub struct BillingEvent<'a> {
     pub outcome: &'a str,
 }
 
-/// Records `event` unless its id is already there. False for a duplicate: then the caller
-/// rolls back whatever it did in the same transaction.
-pub async fn record<'e>(
-    e: impl Executor<'e, Database = Any>,
-    event: &BillingEvent<'_>,
-) -> DbResult<bool> {
-    let done = sqlx::query(
-        "INSERT INTO billing_events (provider, event_id, event_type, user_id, created_at,
-            received_at, outcome)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (provider, event_id) DO NOTHING",
-    )
-    .bind(event.provider)
-    .bind(event.event_id)
-    .bind(event.event_type)
-    .bind(event.user_id)
-    .bind(event.created_at)
-    .bind(event.received_at)
-    .bind(event.outcome)
-    .execute(e)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// The outcome recorded for `provider`'s event `event_id`.
-pub async fn outcome<'e>(
-    e: impl Executor<'e, Database = Any>,
-    provider: &str,
-    event_id: &str,
-) -> DbResult<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT outcome FROM billing_events WHERE provider = $1 AND event_id = $2",
-    )
-    .bind(provider)
-    .bind(event_id)
-    .fetch_optional(e)
-    .await?)
-}
-
 /// Records `events` with one statement; returns how many were new (the others were already
 /// there).
 pub async fn record_many<'e>(

@@ -15,17 +15,7 @@ pub const PERIOD_SECS: u64 = 30 * 24 * 60 * 60;
 
 /// Starts a checkout, or returns the one already started with the same idempotency key.
 pub fn create(request: CheckoutRequest) -> Result<CheckoutSession, PluginError> {
-    for (name, value) in [
-        ("user id", &request.user_id),
-        ("success URL", &request.success_url),
-        ("cancel URL", &request.cancel_url),
-    ] {
-        if value.trim().is_empty() {
-            return Err(PluginError::invalid_input(format!(
-                "the checkout's {name} is empty"
-            )));
-        }
-    }
+    request.check_required()?;
     let key = request.idempotency_key.trim();
     let mut key_taken = false;
     if !key.is_empty()

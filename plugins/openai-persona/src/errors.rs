@@ -3,6 +3,7 @@
 
 use ava_sdk::PluginError;
 use ava_sdk::http::Response;
+use ava_sdk::text::truncate;
 use serde_json::Value;
 
 /// Upstream messages are shown to users: long ones are cut.
@@ -71,7 +72,7 @@ pub fn excerpt(body: &[u8]) -> String {
     if text.is_empty() {
         "an empty body".into()
     } else {
-        format!("{:?}", cut(&text, 80))
+        format!("{:?}", truncate(&text, 80))
     }
 }
 
@@ -100,7 +101,7 @@ impl ApiError {
     fn from_error(error: &Value) -> Self {
         if let Some(text) = error.as_str() {
             return Self {
-                message: Some(cut(text, MAX_MESSAGE).to_string()),
+                message: Some(truncate(text, MAX_MESSAGE).to_string()),
                 ..Self::default()
             };
         }
@@ -112,7 +113,7 @@ impl ApiError {
         Self {
             code: text("code"),
             kind: text("type"),
-            message: text("message").map(|m| cut(m.trim(), MAX_MESSAGE).to_string()),
+            message: text("message").map(|m| truncate(m.trim(), MAX_MESSAGE).to_string()),
         }
     }
 
@@ -170,18 +171,6 @@ pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
         total += number * factor;
     }
     Some(total.ceil() as u64)
-}
-
-/// `text` cut to at most `max` bytes, on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

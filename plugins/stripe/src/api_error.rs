@@ -3,7 +3,8 @@
 //! `PluginError`, with Stripe's own message, so the user and the operator see why.
 
 use ava_sdk::PluginError;
-use ava_sdk::http::Response;
+use ava_sdk::http::{Response, status_error};
+use ava_sdk::text::truncate;
 use serde::Deserialize;
 
 /// Upstream messages can reach users: very long ones are cut.
@@ -35,17 +36,21 @@ pub fn from_response(response: &Response) -> PluginError {
         .as_deref()
         .map(str::trim)
         .filter(|m| !m.is_empty())
-        .map(|m| cut(m, MAX_MESSAGE).to_string())
+        .map(|m| truncate(m, MAX_MESSAGE).to_string())
         .unwrap_or_else(|| format!("Stripe answered HTTP {status}"));
     match status {
-        // 401: a wrong or revoked key; 403: a restricted key without this permission.
-        401 | 403 => PluginError::unauthorized(message),
-        // Rate limits and lock timeouts; Stripe often sends no Retry-After with them.
-        429 => PluginError::unavailable(message, response.retry_after_ms()),
+        // Stripe's outages and lock timeouts are worth retrying, not just its 503s.
         500.. => PluginError::unavailable(message, response.retry_after_ms()),
-        // The decline code (`insufficient_funds`, …) is for the merchant's dashboard; the
-        // code (`card_declined`) and Stripe's message say what the user needs to know.
-        _ => PluginError::upstream(Some(status), detail.code.or(detail.kind), message),
+        // 401 (a wrong or revoked key), 403 (a restricted key), 429 (rate limits: Stripe
+        // often sends no Retry-After) and the rest. The decline code (`insufficient_funds`,
+        // …) is for the merchant's dashboard; the code (`card_declined`) and Stripe's
+        // message say what the user needs to know.
+        _ => status_error(
+            status,
+            &response.headers,
+            detail.code.or(detail.kind),
+            message,
+        ),
     }
 }
 
@@ -62,18 +67,6 @@ pub fn malformed(detail: impl std::fmt::Display) -> PluginError {
         None,
         format!("Stripe's response could not be read: {detail}"),
     )
-}
-
-/// `text` cut to at most `max` bytes, on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]
@@ -142,6 +135,6 @@ mod tests {
     #[test]
     fn long_messages_are_cut_on_a_character_boundary() {
         let long = "é".repeat(400);
-        assert_eq!(cut(&long, 501).len(), 500);
+        assert_eq!(truncate(&long, 501).len(), 500);
     }
 }

@@ -16,17 +16,7 @@ use crate::settings;
 
 /// Creates the session the user is redirected to.
 pub fn create(request: CheckoutRequest) -> Result<CheckoutSession, PluginError> {
-    for (name, value) in [
-        ("user id", &request.user_id),
-        ("success URL", &request.success_url),
-        ("cancel URL", &request.cancel_url),
-    ] {
-        if value.trim().is_empty() {
-            return Err(PluginError::invalid_input(format!(
-                "the checkout's {name} is empty"
-            )));
-        }
-    }
+    request.check_required()?;
     let client = HostClient::new(settings::api_base()?);
     let strategy = idempotency(&request.idempotency_key)?;
     let session = build(&request, settings::price_id()?)

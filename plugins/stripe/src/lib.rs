@@ -13,7 +13,6 @@ mod metadata;
 mod normalize;
 mod portal;
 mod settings;
-mod status;
 mod subscriptions;
 mod webhook;
 

@@ -1,11 +1,11 @@
 //! Reading an event of any API version field by field, from the places each field has had.
 
 use ava_sdk::PluginError;
-use ava_sdk::billing::{EventKind, Subscription};
+use ava_sdk::billing::{EventKind, Subscription, SubscriptionStatus};
 use serde_json::Value;
 
 use super::{Details, present, seconds_to_ms};
-use crate::{metadata, status};
+use crate::metadata;
 
 /// The details of an event of `kind` about `object` (its `data.object`).
 pub fn read(kind: EventKind, object: &Value) -> Result<Details, PluginError> {
@@ -63,7 +63,7 @@ fn subscription(object: &Value) -> Result<Subscription, PluginError> {
         customer_id: id_of(object.get("customer"))
             .ok_or_else(|| PluginError::invalid_input("subscription without `customer`"))?,
         user_id: user_id(object),
-        status: status::from_stripe(&required("status")?)?,
+        status: SubscriptionStatus::from_stripe(&required("status")?)?,
         current_period_end_ms: period_end,
         cancel_at_period_end: object
             .get("cancel_at_period_end")

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use ava_sdk::PluginError;
-use ava_sdk::billing::Subscription;
+use ava_sdk::billing::{Subscription, SubscriptionStatus};
 use stripe_shared::{CheckoutSession, Invoice};
 use stripe_webhook::{EventObject, Webhook};
 
 use super::{Details, present, seconds_to_ms};
-use crate::{metadata, status};
+use crate::metadata;
 
 /// The details of the event in `body`, or `None` when the typed event cannot hold it (the
 /// caller then reads the JSON).
@@ -43,7 +43,7 @@ pub fn subscription(s: &stripe_shared::Subscription) -> Result<Subscription, Plu
         id: s.id.to_string(),
         customer_id: s.customer.id().to_string(),
         user_id: user_id(Some(&s.metadata)),
-        status: status::from_stripe(s.status.as_str())?,
+        status: SubscriptionStatus::from_stripe(s.status.as_str())?,
         current_period_end_ms: first_item.and_then(|i| seconds_to_ms(i.current_period_end)),
         cancel_at_period_end: s.cancel_at_period_end,
         price_id: first_item.map(|i| i.price.id.to_string()),
