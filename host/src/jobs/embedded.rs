@@ -1,0 +1,1 @@
+//! The embedded queue: a `jobs` table with leases (see `mod.rs`).

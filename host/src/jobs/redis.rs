@@ -1,0 +1,1 @@
+//! The Redis queue: Redis Streams with a consumer group (see `mod.rs`).

@@ -1,0 +1,1 @@
+//! `ava worker`: runs job-handler plugins off the queue.

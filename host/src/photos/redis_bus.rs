@@ -1,0 +1,1 @@
+//! Photo events across processes through Redis pub/sub.
