@@ -118,6 +118,7 @@ async fn start(dir: &Path, database_url: Option<String>, users: usize) -> (App, 
         sentry_dsn: None,
         app_env: "production".into(),
         log: "error".into(),
+        worker: Default::default(),
     };
     let app = App::start(settings).await.unwrap();
     let state = app.state.clone();

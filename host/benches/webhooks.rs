@@ -68,6 +68,7 @@ async fn start(
         sentry_dsn: None,
         app_env: "production".into(),
         log: "error".into(),
+        worker: Default::default(),
     };
     let app = App::start(settings).await.unwrap();
     let db = &app.state.db;

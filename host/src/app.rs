@@ -15,6 +15,13 @@ use crate::chat::Chat;
 use crate::config::{AvaConfig, Settings};
 use crate::db::Db;
 use crate::db::kv::SqlKv;
+use crate::jobs::Queue;
+use crate::jobs::backoff::Backoff;
+use crate::jobs::embedded::SqlQueue;
+use crate::jobs::worker::{Worker, WorkerOptions};
+use crate::photos::Photos;
+use crate::photos::events::{LocalBus, PhotoBus, PhotoFeed};
+use crate::photos::storage::DiskStorage;
 use crate::plugins::{
     ConfigSource, Registry, ReloadWatcher, Runtime, RuntimeOptions, Services, process_env,
 };
@@ -27,6 +34,10 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     pub chat: Arc<Chat>,
     pub billing: Arc<Billing>,
+    pub photos: Arc<Photos>,
+    /// Photo events for this process's SSE streams.
+    pub photo_feed: PhotoFeed,
+    pub queue: Arc<dyn Queue>,
     pub settings: Arc<Settings>,
 }
 
@@ -75,23 +86,59 @@ pub struct App {
     pub state: AppState,
     _watcher: ReloadWatcher,
     housekeeping: tokio::task::JoinHandle<()>,
+    /// The in-process worker, when this process runs one, and how to stop it.
+    worker: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 impl Drop for App {
     fn drop(&mut self) {
         self.housekeeping.abort();
+        if let Some((_, worker)) = &self.worker {
+            worker.abort();
+        }
+    }
+}
+
+/// The job queue and the photo bus for these settings: Redis when `REDIS_URL` is set,
+/// otherwise the database and this process.
+pub async fn queue_and_bus(
+    settings: &Settings,
+    db: &Db,
+    feed: &PhotoFeed,
+) -> anyhow::Result<(Arc<dyn Queue>, Arc<dyn PhotoBus>)> {
+    let visibility = Duration::from_secs(settings.worker.job_visibility_seconds.max(1));
+    let outbox = SqlQueue::new(db.clone(), visibility);
+    match &settings.redis_url {
+        None => Ok((outbox, Arc::new(LocalBus(feed.clone())))),
+        Some(_) => anyhow::bail!("REDIS_URL is set, but this build has no Redis queue yet"),
     }
 }
 
 impl App {
-    /// Opens the database, loads the plugins, starts watching `ava.toml`.
+    /// Opens the database, loads the plugins, starts watching `ava.toml`; starts the
+    /// in-process worker when [`Settings::serve_runs_worker`].
     pub async fn start(settings: Settings) -> anyhow::Result<Self> {
+        Self::start_with_worker(settings.serve_runs_worker(), settings).await
+    }
+
+    /// Like [`App::start`], with or without the worker, whatever the settings say.
+    pub async fn start_with_worker(run_worker: bool, settings: Settings) -> anyhow::Result<Self> {
         let source = ConfigSource::file(&settings.config, false);
         let config = source.read()?;
         let db = database(&settings).await?;
+        let photo_feed = PhotoFeed::default();
+        let (queue, bus) = queue_and_bus(&settings, &db, &photo_feed).await?;
+        let photos = Photos::new(
+            db.clone(),
+            Arc::new(DiskStorage::new(settings.photos_dir())),
+            bus,
+        );
         let services = Services {
             kv: Arc::new(SqlKv::new(db.clone())),
-            photos: None,
+            photos: Some(photos.clone()),
         };
         let runtime = runtime(&settings, &config, services)?;
         let registry = Registry::start(runtime, source)
@@ -100,7 +147,12 @@ impl App {
         let watcher = crate::plugins::watch(registry.clone()).map_err(anyhow::Error::msg)?;
         let cache_ttl = std::time::Duration::from_secs(u64::from(config.app.cache_seconds));
         let accounts = Arc::new(Accounts::new(db.clone(), cache_ttl));
-        let chat = Chat::new(db.clone(), registry.clone(), config.app.clone());
+        let chat = Chat::new(
+            db.clone(),
+            registry.clone(),
+            config.app.clone(),
+            queue.clone(),
+        );
         let billing = Arc::new(Billing::new(
             db.clone(),
             registry.clone(),
@@ -108,18 +160,39 @@ impl App {
             settings.public_base_url(),
         ));
         let housekeeping = tokio::spawn(housekeeping(accounts.clone(), db.clone()));
+        let state = AppState {
+            db,
+            registry,
+            accounts,
+            chat,
+            billing,
+            photos,
+            photo_feed,
+            queue,
+            settings: Arc::new(settings),
+        };
+        let worker = run_worker.then(|| {
+            let (stop, mut stopped) = tokio::sync::watch::channel(false);
+            let worker = worker(&state, "serve");
+            let task = tokio::spawn(worker.run(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }));
+            (stop, task)
+        });
         Ok(Self {
-            state: AppState {
-                db,
-                registry,
-                accounts,
-                chat,
-                billing,
-                settings: Arc::new(settings),
-            },
+            state,
             _watcher: watcher,
             housekeeping,
+            worker,
         })
+    }
+
+    /// Stops the in-process worker, letting its jobs in flight finish within the grace.
+    pub async fn stop_worker(&mut self) {
+        if let Some((stop, task)) = self.worker.take() {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
     }
 
     /// The routes.
@@ -142,6 +215,35 @@ impl App {
         .await
         .context("the HTTP server failed")
     }
+}
+
+/// A worker over this process's queue and plugins, named `<role>-<host>-<pid>`.
+pub fn worker(state: &AppState, role: &str) -> Worker {
+    let w = &state.settings.worker;
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    Worker {
+        queue: state.queue.clone(),
+        registry: state.registry.clone(),
+        photos: state.photos.clone(),
+        options: WorkerOptions {
+            consumer: format!("{role}-{host}-{}", std::process::id()),
+            concurrency: w.worker_concurrency.max(1),
+            shutdown_grace: Duration::from_secs(w.worker_shutdown_seconds),
+            backoff: Backoff {
+                base: Duration::from_millis(w.job_backoff_ms.max(1)),
+                ..Backoff::default()
+            },
+        },
+    }
+}
+
+/// Runs a worker (no HTTP server) until SIGINT or SIGTERM, then drains it.
+pub async fn work(settings: Settings) -> anyhow::Result<()> {
+    let app = App::start_with_worker(false, settings).await?;
+    let worker = worker(&app.state, "worker");
+    worker.run(shutdown_signal()).await;
+    app.state.db.close().await;
+    Ok(())
 }
 
 /// Hourly: expired sessions and plugin values, idle rate-limit keys.
@@ -174,7 +276,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         ready_in_ms = started.elapsed().as_millis() as u64,
         "Ava is listening"
     );
+    let mut app = app;
     app.serve(listener, shutdown_signal()).await?;
+    app.stop_worker().await;
     app.state.db.close().await;
     tracing::info!("Ava stopped");
     Ok(())

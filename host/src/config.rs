@@ -9,7 +9,7 @@ pub use file::{
     AppConfig, AvaConfig, ConfigValue, JobsSlot, LimitsConfig, PluginConfig, RuntimeConfig,
     SlotConfig, SlotsConfig,
 };
-pub use settings::Settings;
+pub use settings::{Settings, WorkerSettings};
 
 use std::path::{Path, PathBuf};
 

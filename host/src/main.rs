@@ -26,8 +26,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Runs the HTTP server.
+    /// Runs the HTTP server (and, without REDIS_URL, the worker in the same process).
     Serve,
+    /// Runs the job-handler plugins off the queue, until SIGTERM or SIGINT.
+    Worker,
+    /// Inspects the job queue's dead letters.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Applies the database migrations, then exits.
     Migrate,
     /// Inspects the plugins of `ava.toml`.
@@ -45,6 +52,17 @@ enum PluginsCommand {
     List,
 }
 
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// Lists the jobs given up after their last attempt, oldest first.
+    Dead,
+    /// Queues a dead job again, with its attempts reset; exits 1 when there is none.
+    Retry {
+        /// The job's id, as `ava jobs dead` prints it.
+        id: String,
+    },
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -53,6 +71,16 @@ async fn main() -> anyhow::Result<()> {
     tls::install_crypto_provider();
     match cli.command {
         Command::Serve => app::serve(settings).await,
+        Command::Worker => app::work(settings).await,
+        Command::Jobs { command } => match command {
+            JobsCommand::Dead => cli::jobs::dead(&settings).await,
+            JobsCommand::Retry { id } => {
+                if !cli::jobs::retry(&settings, &id).await? {
+                    std::process::exit(1);
+                }
+                Ok(())
+            }
+        },
         Command::Migrate => {
             let db = app::database(&settings).await?;
             tracing::info!(backend = ?db.backend(), "database migrated");

@@ -39,6 +39,7 @@ mod info;
 
 pub mod config;
 pub mod crypto;
+pub mod date;
 pub mod http;
 pub mod images;
 pub mod kv;

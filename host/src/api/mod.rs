@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod messages;
+pub mod photos;
 pub mod preferences;
 pub mod views;
 
@@ -28,5 +29,6 @@ pub fn router() -> Router<AppState> {
         .merge(billing::router())
         .merge(dev_pages::router())
         .merge(messages::router())
+        .merge(photos::router())
         .merge(admin::router())
 }

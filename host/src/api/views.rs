@@ -89,3 +89,26 @@ pub fn message(m: &Message) -> Value {
         "created_at": m.created_at,
     })
 }
+
+/// A photo as the SPA shows it: `image_url` once it is ready.
+pub fn photo(p: &crate::db::photos::Photo) -> Value {
+    let ready = p.status == "ready";
+    json!({
+        "id": p.id,
+        "persona_id": p.persona_id,
+        "message_id": p.message_id,
+        "status": p.status,
+        "caption": p.caption,
+        "prompt": p.prompt,
+        "width": p.width,
+        "height": p.height,
+        "content_type": p.content_type,
+        "byte_size": p.byte_size,
+        "provider": p.provider,
+        "model": p.model,
+        "failure_reason": p.failure_reason,
+        "image_url": ready.then(|| format!("/photos/{}/image", p.id)),
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    })
+}

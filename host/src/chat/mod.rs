@@ -11,12 +11,14 @@ use tokio::sync::mpsc;
 
 use crate::accounts::validate::Invalid;
 use crate::config::AppConfig;
-use crate::db::group_commit::TurnWriter;
+use crate::db::group_commit::{TurnRows, TurnWriter};
 use crate::db::memories::Memory;
 use crate::db::messages::{self, Message};
 use crate::db::personas::Persona;
+use crate::db::photos::Photo;
 use crate::db::preferences::TurnContext;
 use crate::db::{Db, DbError, memories, new_id, now_ms, personas, preferences, subscriptions};
+use crate::jobs::{NewJob, Queue};
 use crate::plugins::types as wit;
 use crate::plugins::{CallError, Registry};
 use state::{ConversationState, UserStates};
@@ -67,7 +69,12 @@ pub struct Chat {
     /// Conversations whose memory is being folded now (`user/persona`), so a burst of
     /// turns starts one summary, not one each.
     folding: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Where a turn's photo jobs go: told once they are committed with the turn.
+    jobs: Arc<dyn Queue>,
 }
+
+/// The job kind that draws a photo (handled by `plugins/photo-job`).
+pub const PHOTO_JOB: &str = "photo.generate";
 
 /// What the persona is told about the conversation besides its history.
 #[derive(Clone, Copy)]
@@ -93,7 +100,12 @@ impl<'a> Conversation<'a> {
 
 impl Chat {
     /// The service; starts its writer task, so call it inside the runtime.
-    pub fn new(db: Db, registry: Arc<Registry>, config: AppConfig) -> Arc<Self> {
+    pub fn new(
+        db: Db,
+        registry: Arc<Registry>,
+        config: AppConfig,
+        jobs: Arc<dyn Queue>,
+    ) -> Arc<Self> {
         let users = UserStates::new(
             Duration::from_secs(u64::from(config.cache_seconds)),
             u64::from(config.cache_users),
@@ -105,6 +117,7 @@ impl Chat {
             config,
             users,
             folding: Default::default(),
+            jobs,
         })
     }
 
@@ -268,19 +281,18 @@ impl Chat {
             let reply = self
                 .ask(about, conv.window.make_contiguous(), text, &delivery)
                 .await?;
-            let pair = vec![
-                self.message(user_id, about, conv.last_seq + 1, "user", text.trim(), None),
-                self.message(
-                    user_id,
-                    about,
-                    conv.last_seq + 2,
-                    "assistant",
-                    &reply.text,
-                    reply.photo,
-                ),
-            ];
-            match self.writer.write(pair).await {
-                Ok(pair) => {
+            let rows = self.turn_rows(
+                user_id,
+                about,
+                conv.last_seq + 1,
+                text.trim(),
+                reply.text.as_str(),
+                reply.photo.clone(),
+            );
+            match self.writer.write(rows).await {
+                Ok(rows) => {
+                    self.committed(&rows);
+                    let pair = rows.messages;
                     conv.push(&pair, self.config.history_window as usize);
                     let through = conv.memory.as_ref().map_or(0, |m| m.through_seq);
                     let fold = memory::due(&self.config, through, conv.last_seq).then(|| {
@@ -398,28 +410,90 @@ impl Chat {
         let about = Conversation { memory, ..about };
         let reply = self.ask(about, &history, &text, &Delivery::Whole).await?;
 
+        let mut rows = self.turn_rows(user_id, about, asked.seq, &text, &reply.text, reply.photo);
+        rows.messages[0].id = asked.id;
+        rows.messages[0].created_at = asked.created_at;
+        let backend = self.db.backend();
         let mut tx = self.db.write().await?;
         messages::delete_from(&mut **tx, user_id, &about.persona.id, asked.seq).await?;
         if memory.is_none() {
             memories::forget_from(&mut **tx, user_id, &about.persona.id, asked.seq).await?;
         }
-        let mut user_message = self.message(user_id, about, asked.seq, "user", &text, None);
-        user_message.id = asked.id;
-        user_message.created_at = asked.created_at;
-        let reply = self.message(
-            user_id,
-            about,
-            asked.seq + 1,
-            "assistant",
-            &reply.text,
-            reply.photo,
-        );
-        messages::insert_many(&mut **tx, self.db.backend(), &[&user_message, &reply]).await?;
+        let pair: Vec<&Message> = rows.messages.iter().collect();
+        messages::insert_many(&mut **tx, backend, &pair).await?;
+        let photos: Vec<&Photo> = rows.photos.iter().collect();
+        crate::db::photos::insert_many(&mut **tx, backend, &photos).await?;
+        crate::db::jobs::insert_many(&mut **tx, backend, &rows.jobs, now_ms()).await?;
         tx.commit().await?;
+        self.committed(&rows);
+        let [user_message, reply]: [Message; 2] =
+            rows.messages.try_into().expect("a turn is two messages");
         Ok(Turn {
             user_message,
             reply,
         })
+    }
+
+    /// The rows of a turn: the user's message at `seq`, the reply after it, and when the
+    /// reply sends a photo, the `pending` photo and the job that draws it.
+    fn turn_rows(
+        &self,
+        user_id: &str,
+        about: Conversation<'_>,
+        seq: i64,
+        text: &str,
+        reply_text: &str,
+        photo: Option<wit::PhotoRequest>,
+    ) -> TurnRows {
+        let asked = self.message(user_id, about, seq, "user", text);
+        let mut reply = self.message(user_id, about, seq + 1, "assistant", reply_text);
+        let Some(request) = photo.filter(|p| !p.prompt.trim().is_empty()) else {
+            return TurnRows::messages(vec![asked, reply]);
+        };
+        let now = now_ms();
+        let photo_id = new_id();
+        let job = NewJob::new(
+            PHOTO_JOB,
+            serde_json::json!({ "photo_id": photo_id }).to_string(),
+        );
+        reply.photo_prompt = Some(request.prompt.clone());
+        reply.photo_caption = request.caption.clone();
+        reply.photo_id = Some(photo_id.clone());
+        let photo = Photo {
+            id: photo_id,
+            user_id: user_id.to_string(),
+            persona_id: about.persona.id.clone(),
+            message_id: Some(reply.id.clone()),
+            status: "pending".into(),
+            prompt: request.prompt,
+            negative_prompt: request.negative_prompt,
+            caption: request.caption,
+            seed: about.persona.photo_seed,
+            width: i64::from(self.config.photo_width),
+            height: i64::from(self.config.photo_height),
+            content_type: None,
+            byte_size: None,
+            storage_key: None,
+            provider: None,
+            model: None,
+            failure_reason: None,
+            job_id: Some(job.id.clone()),
+            created_at: now,
+            updated_at: now,
+        };
+        TurnRows {
+            messages: vec![asked, reply],
+            photos: vec![photo],
+            jobs: vec![job],
+        }
+    }
+
+    /// Wakes the queue for the jobs a turn just committed.
+    fn committed(&self, rows: &TurnRows) {
+        if !rows.jobs.is_empty() {
+            metrics::counter!("ava_photos_requested_total").increment(rows.jobs.len() as u64);
+            self.jobs.committed();
+        }
     }
 
     /// Calls the active persona plugin.
@@ -457,7 +531,6 @@ impl Chat {
         seq: i64,
         role: &str,
         content: &str,
-        photo: Option<wit::PhotoRequest>,
     ) -> Message {
         Message {
             id: new_id(),
@@ -467,8 +540,8 @@ impl Chat {
             role: role.to_string(),
             content: content.to_string(),
             mode: about.mode.to_string(),
-            photo_caption: photo.as_ref().and_then(|p| p.caption.clone()),
-            photo_prompt: photo.map(|p| p.prompt),
+            photo_caption: None,
+            photo_prompt: None,
             photo_id: None,
             created_at: now_ms(),
         }

@@ -1,3 +1,4 @@
 //! Commands other than `serve`.
 
+pub mod jobs;
 pub mod plugins;

@@ -43,6 +43,10 @@ pub struct AppConfig {
     pub cache_seconds: u32,
     /// How many users' chat state stays cached between turns.
     pub cache_users: u32,
+    /// The size of the photos personas send, in pixels (image plugins round to what their
+    /// model supports).
+    pub photo_width: u32,
+    pub photo_height: u32,
 }
 
 impl Default for AppConfig {
@@ -54,6 +58,8 @@ impl Default for AppConfig {
             max_message_chars: 4_000,
             cache_seconds: 10,
             cache_users: 10_000,
+            photo_width: 768,
+            photo_height: 1024,
         }
     }
 }
@@ -184,6 +190,14 @@ impl AvaConfig {
     pub(crate) fn validate(&self) -> Result<(), String> {
         if self.app.history_window == 0 || self.app.max_message_chars == 0 {
             return Err("app.history_window and app.max_message_chars must be positive".into());
+        }
+        for (key, pixels) in [
+            ("photo_width", self.app.photo_width),
+            ("photo_height", self.app.photo_height),
+        ] {
+            if !(64..=4096).contains(&pixels) {
+                return Err(format!("app.{key} must be between 64 and 4096 pixels"));
+            }
         }
         for (name, plugin) in &self.plugin {
             if !valid_name(name) {

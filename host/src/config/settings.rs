@@ -50,6 +50,68 @@ pub struct Settings {
     /// Log filter, in `tracing` syntax (e.g. `info,ava_host=debug`).
     #[arg(long, env = "AVA_LOG", default_value = "info", global = true)]
     pub log: String,
+
+    #[command(flatten)]
+    pub worker: WorkerSettings,
+}
+
+/// How the worker runs (`ava worker`, or inside `ava serve`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkerSettings {
+    /// Jobs one worker process handles at once.
+    #[arg(
+        long,
+        env = "AVA_WORKER_CONCURRENCY",
+        default_value_t = 8,
+        global = true
+    )]
+    pub worker_concurrency: usize,
+
+    /// Whether `ava serve` also runs a worker. Default: yes without `REDIS_URL` (one
+    /// process runs everything), no with it (workers are their own processes).
+    #[arg(long, env = "AVA_SERVE_WORKER", global = true)]
+    pub serve_worker: Option<bool>,
+
+    /// How long a claimed job stays leased to its worker: a worker that dies holding it,
+    /// its job is handed out again after this. Longer than the slowest job.
+    #[arg(
+        long,
+        env = "AVA_JOB_VISIBILITY_SECONDS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub job_visibility_seconds: u64,
+
+    /// How long jobs in flight may finish after SIGTERM before the worker leaves them to
+    /// be reclaimed.
+    #[arg(
+        long,
+        env = "AVA_WORKER_SHUTDOWN_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub worker_shutdown_seconds: u64,
+
+    /// The wait after a job's first failed attempt; it doubles with each further one.
+    #[arg(
+        long,
+        env = "AVA_JOB_BACKOFF_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub job_backoff_ms: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            worker_concurrency: 8,
+            serve_worker: None,
+            job_visibility_seconds: 300,
+            worker_shutdown_seconds: 30,
+            job_backoff_ms: 2000,
+        }
+    }
 }
 
 impl Settings {
@@ -73,6 +135,16 @@ impl Settings {
     /// Where compiled plugins are cached.
     pub fn plugin_cache_dir(&self) -> PathBuf {
         self.data_dir.join("plugin-cache")
+    }
+
+    /// Where photos are stored.
+    pub fn photos_dir(&self) -> PathBuf {
+        self.data_dir.join("photos")
+    }
+
+    /// Whether `ava serve` runs a worker too.
+    pub fn serve_runs_worker(&self) -> bool {
+        self.worker.serve_worker.unwrap_or(self.redis_url.is_none())
     }
 
     /// Where generated secrets (`{ generate = true }`) are kept.

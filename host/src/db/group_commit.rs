@@ -4,21 +4,45 @@
 //! INSERT, then answers each turn. A caller returns only once its messages are committed,
 //! so durability is unchanged; each turn's messages are still stored together or not at
 //! all, and a turn that fails (a duplicate `seq`) fails alone.
+//!
+//! A turn whose reply sends a photo also stores the `pending` photo and its job; a batch
+//! holding any is written in one transaction, so a job never exists without its photo
+//! and messages, nor they without it.
 
 use sqlx::Any;
 use sqlx::pool::PoolConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::messages::{self, Message, ROWS_PER_STATEMENT};
-use super::{Backend, Db, DbError, DbResult};
+use super::photos::{self, Photo};
+use super::{Backend, Db, DbError, DbResult, jobs, now_ms};
+use crate::jobs::NewJob;
 
 /// How many turns may wait for the writer before callers wait to enqueue.
 const QUEUE: usize = 4096;
 
-/// A turn's messages and who is waiting for them.
+/// What one turn stores: its messages, and the photo its reply sends with the job that
+/// draws it.
+#[derive(Debug, Clone, Default)]
+pub struct TurnRows {
+    pub messages: Vec<Message>,
+    pub photos: Vec<Photo>,
+    pub jobs: Vec<NewJob>,
+}
+
+impl TurnRows {
+    pub fn messages(messages: Vec<Message>) -> Self {
+        Self {
+            messages,
+            ..Self::default()
+        }
+    }
+}
+
+/// A turn's rows and who is waiting for them.
 struct Pending {
-    messages: Vec<Message>,
-    done: oneshot::Sender<DbResult<Vec<Message>>>,
+    rows: TurnRows,
+    done: oneshot::Sender<DbResult<TurnRows>>,
 }
 
 /// The handle turns are written through; cheap to clone.
@@ -35,16 +59,19 @@ impl TurnWriter {
         Self { queue }
     }
 
-    /// Stores `messages` (at most [`ROWS_PER_STATEMENT`]) atomically and hands them back
-    /// once they are committed. Once queued they are stored even if the caller stops waiting.
-    pub async fn write(&self, messages: Vec<Message>) -> DbResult<Vec<Message>> {
+    /// Stores a turn's rows (at most [`ROWS_PER_STATEMENT`] messages) atomically and hands
+    /// them back once they are committed. Once queued they are stored even if the caller
+    /// stops waiting.
+    pub async fn write(&self, rows: TurnRows) -> DbResult<TurnRows> {
         assert!(
-            messages.len() <= ROWS_PER_STATEMENT,
+            rows.messages.len() <= ROWS_PER_STATEMENT
+                && rows.photos.len() <= ROWS_PER_STATEMENT
+                && rows.jobs.len() <= ROWS_PER_STATEMENT,
             "a turn is a few messages"
         );
         let (done, result) = oneshot::channel();
         self.queue
-            .send(Pending { messages, done })
+            .send(Pending { rows, done })
             .await
             .map_err(|_| DbError::WriterStopped)?;
         result.await.map_err(|_| DbError::WriterStopped)?
@@ -79,31 +106,88 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Pending>) {
             }
         };
         let Some(first) = next else { break };
-        let mut rows = first.messages.len();
+        let mut size = Size::of(&first.rows);
         batch.push(first);
-        // Whatever else is already waiting joins, as long as it fits one statement.
+        // Whatever else is already waiting joins, as long as it fits one statement each.
         while let Ok(next) = queue.try_recv() {
-            if rows + next.messages.len() > ROWS_PER_STATEMENT {
+            let more = Size::of(&next.rows);
+            if !size.fits(more) {
                 writer.commit(&mut batch).await;
-                rows = 0;
+                size = Size::default();
             }
-            rows += next.messages.len();
+            size = size.plus(more);
             batch.push(next);
         }
         writer.commit(&mut batch).await;
     }
 }
 
+/// The rows of a batch, per table: each table's rows go in one statement.
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
+    messages: usize,
+    photos: usize,
+    jobs: usize,
+}
+
+impl Size {
+    fn of(rows: &TurnRows) -> Self {
+        Self {
+            messages: rows.messages.len(),
+            photos: rows.photos.len(),
+            jobs: rows.jobs.len(),
+        }
+    }
+
+    fn plus(self, other: Self) -> Self {
+        Self {
+            messages: self.messages + other.messages,
+            photos: self.photos + other.photos,
+            jobs: self.jobs + other.jobs,
+        }
+    }
+
+    fn fits(self, other: Self) -> bool {
+        let sum = self.plus(other);
+        sum.messages <= ROWS_PER_STATEMENT
+            && sum.photos <= ROWS_PER_STATEMENT
+            && sum.jobs <= jobs::ROWS_PER_STATEMENT
+    }
+}
+
+/// References to a batch's rows, per table.
+struct Batch<'a> {
+    messages: Vec<&'a Message>,
+    photos: Vec<&'a Photo>,
+    jobs: Vec<NewJob>,
+}
+
+impl<'a> Batch<'a> {
+    fn of(turns: impl IntoIterator<Item = &'a TurnRows>) -> Self {
+        let mut batch = Batch {
+            messages: Vec::new(),
+            photos: Vec::new(),
+            jobs: Vec::new(),
+        };
+        for turn in turns {
+            batch.messages.extend(&turn.messages);
+            batch.photos.extend(&turn.photos);
+            batch.jobs.extend(turn.jobs.iter().cloned());
+        }
+        batch
+    }
+}
+
 impl Writer {
     /// Stores the batch and answers every turn in it.
     async fn commit(&mut self, batch: &mut Vec<Pending>) {
-        let rows: Vec<&Message> = batch.iter().flat_map(|p| &p.messages).collect();
+        let rows = Batch::of(batch.iter().map(|p| &p.rows));
         let result = self.insert(&rows).await;
         drop(rows);
         match result {
             Ok(()) => {
                 for pending in batch.drain(..) {
-                    let _ = pending.done.send(Ok(pending.messages));
+                    let _ = pending.done.send(Ok(pending.rows));
                 }
             }
             Err(err) if batch.len() == 1 => {
@@ -112,16 +196,16 @@ impl Writer {
             Err(_) => {
                 // One turn spoiled the statement; store each on its own so only it fails.
                 for pending in batch.drain(..) {
-                    let rows: Vec<&Message> = pending.messages.iter().collect();
+                    let rows = Batch::of([&pending.rows]);
                     let result = self.insert(&rows).await;
                     drop(rows);
-                    let _ = pending.done.send(result.map(|()| pending.messages));
+                    let _ = pending.done.send(result.map(|()| pending.rows));
                 }
             }
         }
     }
 
-    async fn insert(&mut self, rows: &[&Message]) -> DbResult<()> {
+    async fn insert(&mut self, rows: &Batch<'_>) -> DbResult<()> {
         let _lock = self.db.statement_lock().await;
         let conn = match &mut self.conn {
             Some(conn) => conn,
@@ -137,7 +221,13 @@ impl Writer {
                 self.conn.insert(conn)
             }
         };
-        let result = messages::insert_many(&mut **conn, self.db.backend(), rows).await;
+        let backend = self.db.backend();
+        let result = if rows.photos.is_empty() && rows.jobs.is_empty() {
+            // The common turn: one statement, atomic on its own.
+            messages::insert_many(&mut **conn, backend, &rows.messages).await
+        } else {
+            insert_together(conn, backend, rows).await
+        };
         // A connection that failed for another reason than the rows may be broken.
         if let Err(err) = &result
             && !err.is_unique_violation()
@@ -146,6 +236,20 @@ impl Writer {
         }
         result
     }
+}
+
+/// A batch's messages, photos and jobs in one transaction.
+async fn insert_together(
+    conn: &mut PoolConnection<Any>,
+    backend: Backend,
+    rows: &Batch<'_>,
+) -> DbResult<()> {
+    let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+    messages::insert_many(&mut *tx, backend, &rows.messages).await?;
+    photos::insert_many(&mut *tx, backend, &rows.photos).await?;
+    jobs::insert_many(&mut *tx, backend, &rows.jobs, now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -209,7 +313,7 @@ mod tests {
                 for m in &mut pair {
                     m.persona_id = format!("p{u}");
                 }
-                writer.write(pair).await
+                writer.write(TurnRows::messages(pair)).await
             }));
         }
         // A turn whose second message repeats a stored `seq`: rejected, both messages.
@@ -220,7 +324,7 @@ mod tests {
         for task in tasks {
             task.await.unwrap().unwrap();
         }
-        let err = writer.write(bad).await.unwrap_err();
+        let err = writer.write(TurnRows::messages(bad)).await.unwrap_err();
         assert!(err.is_unique_violation(), "{err}");
         let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
             .fetch_one(db.pool())

@@ -8,10 +8,12 @@
 
 pub mod billing_events;
 pub mod group_commit;
+pub mod jobs;
 pub mod kv;
 pub mod memories;
 pub mod messages;
 pub mod personas;
+pub mod photos;
 pub mod preferences;
 pub mod sessions;
 pub mod subscriptions;

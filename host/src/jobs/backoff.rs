@@ -32,10 +32,7 @@ impl Backoff {
 
     fn delay_with(&self, attempt: u32, asked: Duration, rng: &mut impl Rng) -> Duration {
         let doublings = attempt.saturating_sub(1).min(30);
-        let exponential = self
-            .base
-            .saturating_mul(1u32 << doublings)
-            .min(self.max);
+        let exponential = self.base.saturating_mul(1u32 << doublings).min(self.max);
         let jitter = rng.random_range(0.75..=1.25);
         let jittered = exponential.mul_f64(jitter).min(self.max);
         jittered.max(asked.min(self.max))

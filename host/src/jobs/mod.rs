@@ -108,7 +108,8 @@ pub trait Queue: Send + Sync + 'static {
     /// Up to `max` jobs whose time has come, each leased to `consumer` for the visibility
     /// timeout: first the deliveries whose lease ran out (a crashed worker's), then new
     /// ones. Waits up to `wait` for one when there are none.
-    async fn claim(&self, consumer: &str, max: usize, wait: Duration) -> QueueResult<Vec<Delivery>>;
+    async fn claim(&self, consumer: &str, max: usize, wait: Duration)
+    -> QueueResult<Vec<Delivery>>;
 
     /// The handler finished: the job is removed. False when the delivery was no longer
     /// this consumer's (its lease ran out and the job went to someone else).

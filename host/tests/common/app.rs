@@ -56,6 +56,15 @@ impl TestApp {
 
     /// A server over `backend` with `config` as `ava.toml` (`{plugins}` is the plugin folder).
     pub async fn with_config(backend: Backend, config: &str) -> Self {
+        Self::with_settings(backend, config, |_| {}).await
+    }
+
+    /// Like [`with_config`](Self::with_config), with the settings changed by `tweak` first.
+    pub async fn with_settings(
+        backend: Backend,
+        config: &str,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Self {
         super::init_logs();
         let dir = tempfile::tempdir().unwrap();
         let config_path = dir.path().join("ava.toml");
@@ -73,6 +82,7 @@ impl TestApp {
             config_path,
             database_url,
             postgres_db,
+            tweak,
         )
         .await
     }
@@ -86,6 +96,7 @@ impl TestApp {
             self.dir.path().join("ava.toml"),
             self.app.state.settings.database_url.clone(),
             None,
+            |_| {},
         )
         .await
     }
@@ -96,6 +107,7 @@ impl TestApp {
         config_path: PathBuf,
         database_url: Option<String>,
         postgres_db: Option<String>,
+        tweak: impl FnOnce(&mut Settings),
     ) -> Self {
         // Plugins compiled once for every test, not once per server.
         let cache = data_dir.join("plugin-cache");
@@ -106,7 +118,7 @@ impl TestApp {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let settings = Settings {
+        let mut settings = Settings {
             addr,
             data_dir,
             config: config_path,
@@ -117,7 +129,9 @@ impl TestApp {
             sentry_dsn: None,
             app_env: "development".into(),
             log: "warn".into(),
+            worker: Default::default(),
         };
+        tweak(&mut settings);
         let app = App::start(settings).await.expect("the app starts");
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let router = app.router();

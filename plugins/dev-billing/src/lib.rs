@@ -6,7 +6,6 @@
 //! `handle_webhook` exactly as with a real provider.
 
 mod checkout;
-mod date;
 mod delivery;
 mod events;
 mod ids;

@@ -158,7 +158,7 @@ pub fn portal(
     let details = match subscription {
         None => "<p>You have no subscription yet.</p>".to_string(),
         Some(sub) => {
-            let ends = crate::date::ymd(sub.current_period_end);
+            let ends = ava_sdk::date::ymd(sub.current_period_end);
             let label = match (sub.status.as_str(), sub.cancel_at_period_end) {
                 ("canceled", _) => "Ended",
                 (_, true) => "Ends on",

@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(page.status, 200);
         assert!(html.contains("status-active"));
         assert!(
-            html.contains(&crate::date::ymd(NOW_SECS + crate::checkout::PERIOD_SECS)),
+            html.contains(&ava_sdk::date::ymd(NOW_SECS + crate::checkout::PERIOD_SECS)),
             "{html}"
         );
         assert!(html.contains("2026-01-31"));

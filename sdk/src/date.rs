@@ -1,4 +1,5 @@
-//! Calendar dates for the portal page, from Unix seconds (UTC).
+//! Calendar dates from Unix time (UTC), without a calendar library: for pages and tables
+//! that show a date to a person.
 
 /// `YYYY-MM-DD` of `unix_secs`.
 pub fn ymd(unix_secs: u64) -> String {
@@ -6,9 +7,22 @@ pub fn ymd(unix_secs: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// `YYYY-MM-DD HH:MM:SS` (UTC) of `unix_ms`; times before 1970 count back.
+pub fn datetime(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
 /// Howard Hinnant's `civil_from_days`: the proleptic Gregorian date of a day count since
-/// 1970-01-01, exact for every date without a calendar library.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// 1970-01-01, exact for every date.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -35,5 +49,12 @@ mod tests {
     #[test]
     fn leap_days_exist() {
         assert_eq!(ymd(951_782_400), "2000-02-29");
+    }
+
+    #[test]
+    fn date_times_are_utc() {
+        assert_eq!(datetime(0), "1970-01-01 00:00:00");
+        assert_eq!(datetime(1_796_000_523_000), "2026-11-30 01:02:03");
+        assert_eq!(datetime(-1000), "1969-12-31 23:59:59");
     }
 }
