@@ -438,6 +438,9 @@ async fn readiness_checks_the_database(backend: Backend) {
         Backend::Postgres => "postgres",
     };
     assert_eq!(body["checks"]["database"]["backend"], expected);
+    assert_eq!(body["checks"]["queue"]["ok"], true);
+    assert_eq!(body["checks"]["queue"]["backend"], "embedded");
+    assert_eq!(body["checks"]["queue"]["depth"], 0);
     assert_eq!(
         body["checks"]["plugins"]["loaded"][0]["name"],
         "local-persona"

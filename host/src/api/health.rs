@@ -1,4 +1,5 @@
-//! `/health` (the process answers) and `/health/ready` (it can serve: plugins loaded).
+//! `/health` (the process answers) and `/health/ready` (it can serve: the database and the
+//! job queue answer, plugins loaded).
 
 use axum::Json;
 use axum::Router;
@@ -34,13 +35,26 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             Ok(Err(err)) => json!({ "ok": false, "error": err.to_string() }),
             Err(_) => json!({ "ok": false, "error": "no answer within 2 s" }),
         };
-    let ready = database["ok"] == true;
+    // The queue's depth doubles as its ping (Redis, or the jobs table).
+    let queue = match tokio::time::timeout(std::time::Duration::from_secs(2), state.queue.depth())
+        .await
+    {
+        Ok(Ok(depth)) => json!({ "ok": true, "backend": state.queue.backend(), "depth": depth }),
+        Ok(Err(err)) => {
+            json!({ "ok": false, "backend": state.queue.backend(), "error": err.to_string() })
+        }
+        Err(_) => {
+            json!({ "ok": false, "backend": state.queue.backend(), "error": "no answer within 2 s" })
+        }
+    };
+    let ready = database["ok"] == true && queue["ok"] == true;
     // The registry only ever holds a set that loaded and validated in full; a refused reload
     // leaves the previous set serving, so it is reported but does not make the host unready.
     let body = json!({
         "status": if ready { "ready" } else { "unavailable" },
         "checks": {
             "database": database,
+            "queue": queue,
             "plugins": {
                 "ok": true,
                 "generation": status.generation,
