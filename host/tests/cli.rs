@@ -271,6 +271,7 @@ fn the_shipped_configs_are_valid() {
             ("STRIPE_SECRET_KEY", "sk_test_not_a_real_key"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_not_a_real_secret"),
             ("OPENAI_API_KEY", "sk-not-a-real-key"),
+            ("REPLICATE_API_TOKEN", "r8_not_a_real_token"),
         ],
     );
     let billing = production
@@ -284,5 +285,14 @@ fn the_shipped_configs_are_valid() {
             .lines()
             .any(|l| l.starts_with("persona") && l.contains("openai-persona")),
         "{production}"
+    );
+    let images = production
+        .lines()
+        .find(|l| l.starts_with("images"))
+        .unwrap();
+    assert!(images.contains("replicate (image-provider)"), "{images}");
+    assert!(
+        images.contains("https://api.replicate.com") && images.contains("replicate.delivery"),
+        "{images}"
     );
 }
