@@ -127,7 +127,8 @@ config = {{ api_base = "{replicate}", model = "test/portrait", api_token = {{ en
             display_name: None,
             created_at: now_ms(),
         };
-        let persona = ava_host::personas::new_persona(&user.id, ava_host::personas::default_persona());
+        let persona =
+            ava_host::personas::new_persona(&user.id, ava_host::personas::default_persona());
         let now = now_ms();
         let photo = Photo {
             id: db::new_id(),
@@ -158,7 +159,9 @@ config = {{ api_base = "{replicate}", model = "test/portrait", api_token = {{ en
         let mut tx = db.write().await.unwrap();
         users::insert(&mut **tx, &user, "not-a-hash").await.unwrap();
         db::personas::insert(&mut **tx, &persona).await.unwrap();
-        db::photos::insert_many(&mut **tx, db.backend(), &[&photo]).await.unwrap();
+        db::photos::insert_many(&mut **tx, db.backend(), &[&photo])
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let site = Self {
             dir,
