@@ -112,10 +112,7 @@ impl Billing {
             });
         }
 
-        let held_before = match self.find_user(&name, &event, None).await? {
-            Some(user) => subscriptions::get(self.db.pool(), &user).await?,
-            None => None,
-        };
+        let held_before = self.held(&name, &event).await?;
         let state = self
             .current_state(&provider, &event, held_before.as_ref())
             .await?;
@@ -138,6 +135,36 @@ impl Billing {
             "webhook"
         );
         Ok(count(&name, receipt))
+    }
+
+    /// The subscription held by the user the event is about, as [`find_user`] finds them
+    /// from the event alone, in one query.
+    ///
+    /// [`find_user`]: Self::find_user
+    async fn held(
+        &self,
+        provider: &str,
+        event: &BillingEvent,
+    ) -> BillingResult<Option<Subscription>> {
+        let pool = self.db.pool();
+        let named = event
+            .user_id
+            .as_ref()
+            .or_else(|| event.subscription.as_ref().and_then(|s| s.user_id.as_ref()));
+        if let Some(id) = named {
+            return Ok(subscriptions::user_with_subscription(pool, id)
+                .await?
+                .and_then(|(_, held)| held));
+        }
+        let subscription_id = event.subscription_id.as_deref();
+        let customer_id = event.customer_id.as_deref();
+        if subscription_id.is_none() && customer_id.is_none() {
+            return Ok(None);
+        }
+        Ok(
+            subscriptions::held_by_provider_ids(pool, provider, subscription_id, customer_id)
+                .await?,
+        )
     }
 
     /// The user an event is about: named by the event or the subscription's metadata, or

@@ -82,6 +82,78 @@ pub async fn get<'e>(
     Ok(row.map(Subscription::from))
 }
 
+/// The user `user_id`, if they exist, with their subscription: one query for what a webhook
+/// needs first.
+pub async fn user_with_subscription<'e>(
+    e: impl Executor<'e, Database = Any>,
+    user_id: &str,
+) -> DbResult<Option<(String, Option<Subscription>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Joined {
+        id: String,
+        provider: Option<String>,
+        customer_id: Option<String>,
+        subscription_id: Option<String>,
+        status: Option<String>,
+        current_period_end: Option<i64>,
+        cancel_at_period_end: Option<i64>,
+        price_id: Option<String>,
+        state_as_of: Option<i64>,
+        updated_at: Option<i64>,
+    }
+    let row: Option<Joined> = sqlx::query_as(
+        "SELECT u.id, s.provider, s.customer_id, s.subscription_id, s.status,
+            s.current_period_end, s.cancel_at_period_end, s.price_id, s.state_as_of, s.updated_at
+         FROM users u LEFT JOIN subscriptions s ON s.user_id = u.id WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(e)
+    .await?;
+    Ok(row.map(|j| {
+        let held = match (j.provider, j.status) {
+            (Some(provider), Some(status)) => Some(Subscription {
+                user_id: j.id.clone(),
+                provider,
+                customer_id: j.customer_id,
+                subscription_id: j.subscription_id,
+                status,
+                current_period_end: j.current_period_end,
+                cancel_at_period_end: j.cancel_at_period_end.unwrap_or(0) != 0,
+                price_id: j.price_id,
+                state_as_of: j.state_as_of.unwrap_or(0),
+                updated_at: j.updated_at.unwrap_or(0),
+            }),
+            _ => None,
+        };
+        (j.id, held)
+    }))
+}
+
+/// The row holding `provider`'s subscription `subscription_id`, or else the row of
+/// `provider`'s customer `customer_id` (either may be absent).
+pub async fn held_by_provider_ids<'e>(
+    e: impl Executor<'e, Database = Any>,
+    provider: &str,
+    subscription_id: Option<&str>,
+    customer_id: Option<&str>,
+) -> DbResult<Option<Subscription>> {
+    // One query: a subscription id match ranks before a customer match.
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT user_id, provider, customer_id, subscription_id, status, current_period_end,
+            cancel_at_period_end, price_id, state_as_of, updated_at
+         FROM subscriptions
+         WHERE provider = $1 AND (subscription_id = $2 OR customer_id = $3)
+         ORDER BY CASE WHEN subscription_id = $4 THEN 0 ELSE 1 END LIMIT 1",
+    )
+    .bind(provider)
+    .bind(subscription_id)
+    .bind(customer_id)
+    .bind(subscription_id)
+    .fetch_optional(e)
+    .await?;
+    Ok(row.map(Subscription::from))
+}
+
 /// The subscriptions of `user_ids`.
 pub async fn get_many<'e>(
     e: impl Executor<'e, Database = Any>,
