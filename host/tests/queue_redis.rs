@@ -23,6 +23,7 @@ fn options(prefix: &str, visibility: Duration) -> RedisQueueOptions {
         prefix: prefix.to_string(),
         visibility,
         outbox: None,
+        command_timeout: Duration::from_secs(10),
     }
 }
 
@@ -361,6 +362,24 @@ async fn an_entry_that_is_not_a_job_ends_in_the_dead_letters() {
         )
         .await
         .unwrap();
+    // Well formed for Lua, but its payload is not UTF-8 text.
+    let _: String = client
+        .xadd(
+            stream.as_str(),
+            false,
+            None,
+            "*",
+            vec![
+                ("id", Value::from("y")),
+                ("kind", Value::from("photo.generate")),
+                ("payload", Value::Bytes(vec![0xff, 0xfe].into())),
+                ("max_attempts", Value::from("3")),
+                ("enqueued_at", Value::from("1")),
+                ("attempt", Value::from("0")),
+            ],
+        )
+        .await
+        .unwrap();
     queue.enqueue(&[job("good")]).await.unwrap();
 
     let got = queue.claim("w1", 10, NO_WAIT).await.unwrap();
@@ -369,7 +388,7 @@ async fn an_entry_that_is_not_a_job_ends_in_the_dead_letters() {
     assert!(queue.ack(&got[0]).await.unwrap());
 
     let dead = queue.dead(10).await.unwrap();
-    assert_eq!(dead.len(), 2);
+    assert_eq!(dead.len(), 3);
     for letter in &dead {
         assert!(letter.reason.starts_with("malformed"), "{}", letter.reason);
     }
@@ -383,6 +402,8 @@ async fn an_entry_that_is_not_a_job_ends_in_the_dead_letters() {
         "{}",
         dead[1].reason
     );
+    assert_eq!(dead[2].job.id, "y");
+    assert!(dead[2].reason.contains("payload"), "{}", dead[2].reason);
     assert!(matches!(
         queue.revive("x").await,
         Err(QueueError::Malformed(..))
@@ -625,6 +646,59 @@ async fn a_redis_restart_loses_no_job_waiting_in_flight_or_delayed() {
         [("delayed", 2), ("in-flight", 2), ("waiting", 1)].map(|(id, n)| (id.to_string(), n));
     assert_eq!(seen, expected);
     assert_eq!(queue.depth().await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_fail_while_redis_is_down_and_work_again_when_it_is_back() {
+    let mut server = redis::RedisServer::start();
+    let queue = RedisQueue::connect(
+        &server.url(),
+        RedisQueueOptions {
+            command_timeout: Duration::from_millis(500),
+            ..options("ava:jobs", Duration::from_secs(60))
+        },
+    )
+    .await
+    .unwrap();
+    queue.enqueue(&[job("a")]).await.unwrap();
+    server.stop();
+
+    let started = Instant::now();
+    let failed = queue.claim("w1", 1, NO_WAIT).await;
+    assert!(matches!(failed, Err(QueueError::Redis(_))), "{failed:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    server.start_again();
+    let got = claim_n(&queue, "w1", 1, Duration::from_secs(5)).await;
+    assert_eq!(got[0].job, job("a"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_relay_stops_with_its_queue() {
+    let prefix = redis::unique_prefix("relay-stops");
+    let outbox = Arc::new(MemoryOutbox::default());
+    let queue = RedisQueue::connect(
+        &redis::url(),
+        RedisQueueOptions {
+            outbox: Some(outbox.clone()),
+            ..options(&prefix, Duration::from_secs(60))
+        },
+    )
+    .await
+    .unwrap();
+    drop(queue);
+    outbox.enqueue(&[job("a")]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        outbox.waiting.lock().unwrap().len(),
+        1,
+        "nobody took it from the outbox"
+    );
+    redis::delete_prefix(&redis::url(), &prefix).await;
 }
 
 fn event(photo: &str) -> PhotoEvent {

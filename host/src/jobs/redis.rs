@@ -31,6 +31,19 @@
 //! never loops. A job delivered more often than its `max_attempts` (its worker crashed or
 //! hung on each attempt, so nobody buried it) is buried by the claim instead of delivered.
 //!
+//! # Connections
+//!
+//! Every command goes through one multiplexed connection, so concurrent calls are pipelined
+//! (a worker that acks a batch concurrently pays about one round trip for it). The only
+//! exception is a claim that has to wait: `XREAD BLOCK` holds its connection, so it runs on a
+//! connection of its own, kept for the next waiting claim (up to four are kept idle). A
+//! waiting claim wakes when an entry is added, when the next retry is due, or when a lease
+//! may have run out, whichever is first, and then runs the claim script again.
+//!
+//! The client reconnects on its own, forever; a call waits for Redis up to the command
+//! timeout and then fails, so a worker logs an outage rather than hanging. Scripts are sent
+//! once and loaded again when a restarted Redis has forgotten them.
+//!
 //! Redis Cluster is not supported: the scripts touch keys they compute (`P:known:<id>`).
 
 use std::sync::{Arc, Mutex};
@@ -78,6 +91,10 @@ pub struct RedisQueueOptions {
     pub visibility: Duration,
     /// The outbox the relay moves jobs from (the SQL `jobs` table a chat turn writes), if any.
     pub outbox: Option<Arc<dyn Queue>>,
+    /// How long a call waits for Redis, through a reconnect, before it fails with
+    /// [`QueueError::Redis`]: the worker logs it and tries again rather than hanging quietly
+    /// while Redis is down. A claim's blocking wait comes on top of it.
+    pub command_timeout: Duration,
 }
 
 impl Default for RedisQueueOptions {
@@ -86,6 +103,7 @@ impl Default for RedisQueueOptions {
             prefix: "ava:jobs".to_string(),
             visibility: Duration::from_secs(60),
             outbox: None,
+            command_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -129,6 +147,7 @@ pub struct RedisQueue {
     connection: Option<ConnectHandle>,
     keys: Keys,
     visibility: Duration,
+    command_timeout: Duration,
     waiters: Mutex<Vec<Waiter>>,
     wake_relay: Arc<Notify>,
     relay: Option<JoinHandle<()>>,
@@ -147,6 +166,9 @@ impl RedisQueue {
             .with_connection_config(|connection| {
                 connection.connection_timeout = Duration::from_secs(5);
                 connection.tcp.nodelay = Some(true);
+            })
+            .with_performance_config(|performance| {
+                performance.default_command_timeout = options.command_timeout;
             });
         let client = builder.build().map_err(redis_error)?;
         let connection = client.init().await.map_err(redis_error)?;
@@ -167,6 +189,7 @@ impl RedisQueue {
             connection: Some(connection),
             keys,
             visibility: options.visibility,
+            command_timeout: options.command_timeout,
             waiters: Mutex::new(Vec::new()),
             wake_relay,
             relay,
@@ -232,8 +255,13 @@ impl RedisQueue {
             }
         };
         let block_ms = timeout.as_millis().max(1) as u64;
+        let patience = Options {
+            timeout: Some(timeout + self.command_timeout),
+            ..Options::default()
+        };
         let read: Result<Value, _> = waiter
             .client
+            .with_options(&patience)
             .xread(Some(1), Some(block_ms), self.keys.stream.as_str(), after)
             .await;
         match read {

@@ -91,6 +91,12 @@ impl RedisServer {
         self.spawn();
     }
 
+    /// Starts the server again after [`stop`](Self::stop), on the same port and directory.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "the server is running");
+        self.spawn();
+    }
+
     fn spawn(&mut self) {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
