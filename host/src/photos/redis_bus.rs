@@ -24,6 +24,10 @@ pub const DEFAULT_CHANNEL: &str = "ava:photos";
 /// Messages the subscriber may hold before the task delivering them falls behind.
 const MESSAGE_BUFFER: usize = 1024;
 
+/// How long a publish waits for Redis, through a reconnect, before it fails: a worker that
+/// finished a photo must not hang on its announcement while Redis is down.
+const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Publishes photo events on a Redis channel and delivers the channel's events to this
 /// process's feed.
 pub struct RedisBus {
@@ -49,6 +53,7 @@ impl RedisBus {
             .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
             .with_performance_config(|performance| {
                 performance.broadcast_channel_capacity = MESSAGE_BUFFER;
+                performance.default_command_timeout = COMMAND_TIMEOUT;
             });
         let publisher = builder.build().map_err(|e| e.to_string())?;
         let subscriber = builder
