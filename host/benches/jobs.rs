@@ -46,6 +46,8 @@ fn settings(
         config: path,
         database_url,
         redis_url,
+        // Its own keys, so a run never meets another's jobs.
+        redis_prefix: format!("ava-bench-{}", std::process::id()),
         public_url: None,
         operator_token: None,
         sentry_dsn: None,

@@ -63,6 +63,7 @@ async fn start(
         config,
         database_url,
         redis_url: None,
+        redis_prefix: "ava".into(),
         public_url: None,
         operator_token: None,
         sentry_dsn: None,

@@ -18,9 +18,11 @@ use crate::db::kv::SqlKv;
 use crate::jobs::Queue;
 use crate::jobs::backoff::Backoff;
 use crate::jobs::embedded::SqlQueue;
+use crate::jobs::redis::{RedisQueue, RedisQueueOptions};
 use crate::jobs::worker::{Worker, WorkerOptions};
 use crate::photos::Photos;
 use crate::photos::events::{LocalBus, PhotoBus, PhotoFeed};
+use crate::photos::redis_bus::RedisBus;
 use crate::photos::storage::DiskStorage;
 use crate::plugins::{
     ConfigSource, Registry, ReloadWatcher, Runtime, RuntimeOptions, Services, process_env,
@@ -113,7 +115,24 @@ pub async fn queue_and_bus(
     let outbox = SqlQueue::new(db.clone(), visibility);
     match &settings.redis_url {
         None => Ok((outbox, Arc::new(LocalBus(feed.clone())))),
-        Some(_) => anyhow::bail!("REDIS_URL is set, but this build has no Redis queue yet"),
+        Some(url) => {
+            let prefix = &settings.redis_prefix;
+            let queue = RedisQueue::connect(
+                url,
+                RedisQueueOptions {
+                    prefix: format!("{prefix}:jobs"),
+                    visibility,
+                    outbox: Some(outbox),
+                    ..RedisQueueOptions::default()
+                },
+            )
+            .await
+            .context("cannot reach Redis for the job queue")?;
+            let bus = RedisBus::connect(url, &format!("{prefix}:photos"), feed.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot reach Redis for photo events: {e}"))?;
+            Ok((queue, Arc::new(bus)))
+        }
     }
 }
 

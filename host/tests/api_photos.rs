@@ -4,6 +4,8 @@
 //! owner's event stream says so, and the image is served to the owner only.
 
 mod common;
+#[path = "common/redis.rs"]
+mod redis;
 
 use std::time::Duration;
 
@@ -149,8 +151,47 @@ async fn ask_for_a_photo(app: &TestApp, token: &str) -> String {
         .to_string()
 }
 
-async fn the_photo_pipeline_serves_the_owner_only(backend: Backend) {
-    let app = TestApp::with_config(backend, PHOTO_PLUGINS).await;
+/// Which queue carries the photo jobs.
+#[derive(Clone, Copy, PartialEq)]
+enum Queue {
+    Embedded,
+    /// The Redis stream (with the jobs table as its outbox) and Redis pub/sub for the events;
+    /// this server runs a worker too.
+    Redis,
+}
+
+async fn start(
+    backend: Backend,
+    queue: Queue,
+    config: &str,
+    backoff_ms: u64,
+) -> (TestApp, Option<String>) {
+    let prefix = (queue == Queue::Redis).then(|| redis::unique_prefix("api-photos"));
+    let app = TestApp::with_settings(backend, config, |s| {
+        s.worker.job_backoff_ms = backoff_ms;
+        if let Some(prefix) = &prefix {
+            s.redis_url = Some(redis::url());
+            s.redis_prefix = prefix.clone();
+            s.worker.serve_worker = Some(true);
+        }
+    })
+    .await;
+    let expected = match queue {
+        Queue::Embedded => "embedded",
+        Queue::Redis => "redis",
+    };
+    assert_eq!(app.app.state.queue.backend(), expected);
+    (app, prefix)
+}
+
+async fn cleanup(prefix: Option<String>) {
+    if let Some(prefix) = prefix {
+        redis::delete_prefix(&redis::url(), &prefix).await;
+    }
+}
+
+async fn the_photo_pipeline_serves_the_owner_only(backend: Backend, queue: Queue) {
+    let (app, prefix) = start(backend, queue, PHOTO_PLUGINS, 2000).await;
     let (token, _) = photo_user(&app, "owner@example.com").await;
     let (other, _) = photo_user(&app, "other@example.com").await;
     let mut owner_events = Events::open(&app, &token).await;
@@ -237,23 +278,32 @@ async fn the_photo_pipeline_serves_the_owner_only(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(photos, 1);
+    drop(app);
+    cleanup(prefix).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_photo_pipeline_serves_the_owner_only_on_sqlite() {
-    the_photo_pipeline_serves_the_owner_only(Backend::Sqlite).await;
+    the_photo_pipeline_serves_the_owner_only(Backend::Sqlite, Queue::Embedded).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_photo_pipeline_serves_the_owner_only_on_postgres() {
-    the_photo_pipeline_serves_the_owner_only(Backend::Postgres).await;
+    the_photo_pipeline_serves_the_owner_only(Backend::Postgres, Queue::Embedded).await;
 }
 
-async fn a_photo_that_cannot_be_drawn_fails_after_its_attempts(backend: Backend) {
-    let app = TestApp::with_settings(backend, NO_IMAGES, |s| {
-        s.worker.job_backoff_ms = 20;
-    })
-    .await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_photo_pipeline_serves_the_owner_only_through_redis_on_sqlite() {
+    the_photo_pipeline_serves_the_owner_only(Backend::Sqlite, Queue::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_photo_pipeline_serves_the_owner_only_through_redis_on_postgres() {
+    the_photo_pipeline_serves_the_owner_only(Backend::Postgres, Queue::Redis).await;
+}
+
+async fn a_photo_that_cannot_be_drawn_fails_after_its_attempts(backend: Backend, queue: Queue) {
+    let (app, prefix) = start(backend, queue, NO_IMAGES, 20).await;
     let (token, _) = photo_user(&app, "owner@example.com").await;
     let mut events = Events::open(&app, &token).await;
     let id = ask_for_a_photo(&app, &token).await;
@@ -273,16 +323,28 @@ async fn a_photo_that_cannot_be_drawn_fails_after_its_attempts(backend: Backend)
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert_eq!(dead[0].attempts, ava_host::jobs::DEFAULT_MAX_ATTEMPTS);
     assert!(dead[0].job.payload.contains(&id));
+
+    // `ava jobs retry` revives it: with a working image plugin it would be drawn now; here
+    // it fails again after its attempts, and the photo stays failed (it was not pending).
+    assert!(app.app.state.queue.revive(&dead[0].job.id).await.unwrap());
+    assert!(app.app.state.queue.dead(10).await.unwrap().is_empty());
+    drop(app);
+    cleanup(prefix).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_that_cannot_be_drawn_fails_after_its_attempts_on_sqlite() {
-    a_photo_that_cannot_be_drawn_fails_after_its_attempts(Backend::Sqlite).await;
+    a_photo_that_cannot_be_drawn_fails_after_its_attempts(Backend::Sqlite, Queue::Embedded).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_that_cannot_be_drawn_fails_after_its_attempts_on_postgres() {
-    a_photo_that_cannot_be_drawn_fails_after_its_attempts(Backend::Postgres).await;
+    a_photo_that_cannot_be_drawn_fails_after_its_attempts(Backend::Postgres, Queue::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_that_cannot_be_drawn_fails_after_its_attempts_through_redis() {
+    a_photo_that_cannot_be_drawn_fails_after_its_attempts(Backend::Sqlite, Queue::Redis).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

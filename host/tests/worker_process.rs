@@ -7,6 +7,8 @@
 //! is how the test knows the worker is in the middle of a job.
 
 mod common;
+#[path = "common/redis.rs"]
+mod redis;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -84,6 +86,8 @@ impl SlowReplicate {
 struct Site {
     dir: tempfile::TempDir,
     redis_url: Option<String>,
+    /// This test's Redis keys and channel.
+    redis_prefix: String,
     db: Db,
     photo_id: String,
     user_id: String,
@@ -166,6 +170,7 @@ config = {{ api_base = "{replicate}", model = "test/portrait", api_token = {{ en
         let site = Self {
             dir,
             redis_url,
+            redis_prefix: redis::unique_prefix("worker-process"),
             db,
             photo_id: photo.id,
             user_id: user.id,
@@ -192,7 +197,10 @@ config = {{ api_base = "{replicate}", model = "test/portrait", api_token = {{ en
             #[command(flatten)]
             settings: ava_host::config::Settings,
         }
-        let mut args = vec!["ava".to_string()];
+        let mut args = vec![
+            "ava".to_string(),
+            format!("--redis-prefix={}", self.redis_prefix),
+        ];
         if let Some(url) = &self.redis_url {
             args.push(format!("--redis-url={url}"));
         }
@@ -215,6 +223,7 @@ config = {{ api_base = "{replicate}", model = "test/portrait", api_token = {{ en
             .env("AVA_JOB_BACKOFF_MS", "50")
             .env("AVA_LOG", "warn")
             .env("REPLICATE_API_TOKEN", "r8_test")
+            .env("AVA_REDIS_PREFIX", &self.redis_prefix)
             .env_remove("DATABASE_URL")
             .stdout(Stdio::null());
         match &self.redis_url {
@@ -241,6 +250,12 @@ config = {{ api_base = "{replicate}", model = "test/portrait", api_token = {{ en
             }
             assert!(Instant::now() < deadline, "the photo is still pending");
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn cleanup(self) {
+        if let Some(url) = &self.redis_url {
+            redis::delete_prefix(url, &self.redis_prefix).await;
         }
     }
 
@@ -314,6 +329,7 @@ async fn a_job_survives_kill_9_of_its_worker(redis_url: Option<String>) {
     wait_until_empty(&site).await;
     signal(&second, "TERM");
     assert!(exit_within(&mut second, Duration::from_secs(30)).success());
+    site.cleanup().await;
 }
 
 async fn wait_until_empty(site: &Site) {
@@ -352,6 +368,7 @@ async fn sigterm_lets_the_job_in_flight_finish(redis_url: Option<String>) {
     assert_eq!(site.photo().await.status, "ready");
     assert_eq!(replicate.creates.load(Ordering::SeqCst), 1);
     wait_until_empty(&site).await;
+    site.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,4 +379,14 @@ async fn a_job_survives_kill_9_of_its_worker_on_the_embedded_queue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_the_job_in_flight_finish_on_the_embedded_queue() {
     sigterm_lets_the_job_in_flight_finish(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_survives_kill_9_of_its_worker_on_redis() {
+    a_job_survives_kill_9_of_its_worker(Some(redis::url())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_job_in_flight_finish_on_redis() {
+    sigterm_lets_the_job_in_flight_finish(Some(redis::url())).await;
 }

@@ -26,6 +26,11 @@ pub struct Settings {
     #[arg(long, env = "REDIS_URL", global = true)]
     pub redis_url: Option<String>,
 
+    /// What every Redis key and channel of this deployment starts with, so several can
+    /// share one Redis.
+    #[arg(long, env = "AVA_REDIS_PREFIX", default_value = "ava", global = true)]
+    pub redis_prefix: String,
+
     /// The public base URL users reach Ava at (checkout return URLs, dev pages).
     #[arg(long, env = "AVA_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,

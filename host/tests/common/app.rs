@@ -124,6 +124,7 @@ impl TestApp {
             config: config_path,
             database_url,
             redis_url: None,
+            redis_prefix: "ava".into(),
             public_url: Some(format!("http://{addr}")),
             operator_token: Some("test-operator".into()),
             sentry_dsn: None,
