@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use ava_host::app::App;
 use ava_host::config::Settings;
-use ava_host::jobs::NewJob;
+use ava_host::jobs::{DeadJob, Delivery, NewJob, Queue, QueueResult};
 use serde_json::{Value, json};
 use support::{env_or, plugins_dir, postgres_database, rss_mib};
 
@@ -68,7 +68,57 @@ path = "{plugins}/noop-job.wasm"
 limits = { concurrency = 64 }
 "#;
 
-/// Enqueues the jobs, then runs a worker until the queue is empty: jobs per second.
+/// The queue, counting the acknowledgements that took: proof every job ran to its end.
+struct Counting {
+    inner: std::sync::Arc<dyn Queue>,
+    acked: std::sync::atomic::AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl Queue for Counting {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    async fn enqueue(&self, jobs: &[NewJob]) -> QueueResult<()> {
+        self.inner.enqueue(jobs).await
+    }
+    fn committed(&self) {
+        self.inner.committed()
+    }
+    async fn claim(
+        &self,
+        consumer: &str,
+        max: usize,
+        wait: Duration,
+    ) -> QueueResult<Vec<Delivery>> {
+        self.inner.claim(consumer, max, wait).await
+    }
+    async fn ack(&self, delivery: &Delivery) -> QueueResult<bool> {
+        let acked = self.inner.ack(delivery).await?;
+        if acked {
+            self.acked
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(acked)
+    }
+    async fn retry(&self, delivery: &Delivery, delay: Duration, reason: &str) -> QueueResult<bool> {
+        self.inner.retry(delivery, delay, reason).await
+    }
+    async fn bury(&self, delivery: &Delivery, reason: &str) -> QueueResult<bool> {
+        self.inner.bury(delivery, reason).await
+    }
+    async fn dead(&self, limit: usize) -> QueueResult<Vec<DeadJob>> {
+        self.inner.dead(limit).await
+    }
+    async fn revive(&self, id: &str) -> QueueResult<bool> {
+        self.inner.revive(id).await
+    }
+    async fn depth(&self) -> QueueResult<u64> {
+        self.inner.depth().await
+    }
+}
+
+/// Enqueues the jobs, then runs a worker until every one is acknowledged: jobs per second.
 async fn queue_throughput(label: &str, database_url: Option<String>, redis_url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let jobs: usize = env_or("AVA_BENCH_JOBS", 20_000);
@@ -87,19 +137,23 @@ async fn queue_throughput(label: &str, database_url: Option<String>, redis_url: 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
-    let worker = ava_host::app::worker(&app.state, "bench");
+    let counting = std::sync::Arc::new(Counting {
+        inner: queue.clone(),
+        acked: Default::default(),
+    });
+    let mut worker = ava_host::app::worker(&app.state, "bench");
+    worker.queue = counting.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let running = tokio::spawn(worker.run(async {
         let _ = stopped.await;
     }));
-    loop {
-        if queue.depth().await.unwrap() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    while counting.acked.load(std::sync::atomic::Ordering::Relaxed) < jobs as u64 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = started.elapsed();
+    assert_eq!(queue.depth().await.unwrap(), 0);
+    assert!(queue.dead(1).await.unwrap().is_empty());
     let _ = stop.send(());
     running.await.unwrap();
     let (rss, peak) = rss_mib();
