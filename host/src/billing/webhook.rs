@@ -1,14 +1,13 @@
 //! Inbound provider webhooks: verified by the plugin, applied by the host once per event id.
 //!
-//! The plugin verifies the signature and normalizes the event. The host then finds the
-//! user, asks the provider for the subscription's current state when the event carries none
-//! or may be out of order (as Stripe recommends), and in one transaction records the event
-//! id and stores the state the [`machine`](super::machine) decides on
-//! ([`writer`](super::writer)). A duplicate, even delivered concurrently, is found by its
-//! event id and changes nothing.
+//! The plugin verifies the signature and normalizes the event. The host asks the provider
+//! for the subscription's current state when the event carries none, or when it turns out
+//! not to be newer than the state held (it may be out of order, as Stripe warns), and the
+//! [`writer`](super::writer) finds the user, records the event id and stores the state the
+//! [`machine`](super::machine) decides on, in one transaction. A duplicate, even delivered
+//! concurrently, is found by its event id and changes nothing.
 
-use crate::db::subscriptions::{self, Subscription};
-use crate::db::{now_ms, users};
+use crate::db::now_ms;
 use crate::plugins::CallError;
 use crate::plugins::types::{
     BillingEvent, EventKind, PluginError, Subscription as ProviderSubscription, SubscriptionStatus,
@@ -16,7 +15,7 @@ use crate::plugins::types::{
 };
 
 use super::machine::{Candidate, Outcome};
-use super::writer::Pending;
+use super::writer::{Applied, Pending, UserKey};
 use super::{Billing, BillingError, BillingResult};
 
 /// What became of a webhook.
@@ -112,15 +111,32 @@ impl Billing {
             });
         }
 
-        let held_before = self.held(&name, &event).await?;
-        let state = self
-            .current_state(&provider, &event, held_before.as_ref())
-            .await?;
-        let user = match held_before.as_ref() {
-            Some(held) => Some(held.user_id.clone()),
-            None => self.find_user(&name, &event, state.as_ref()).await?,
+        // The event's own state when it has one; the writer says if it is not newer than
+        // what is held, and then the provider is asked. Without one, it is asked at once.
+        let (state, needs_newer) = match (&event.subscription, subscription_id(&event)) {
+            (Some(snapshot), _) => (Some(snapshot.clone()), true),
+            (None, Some(_)) => (self.refetch(&provider, &event).await?, false),
+            (None, None) => (None, false),
         };
-        let receipt = self.apply(&name, &event, state, user.as_deref()).await?;
+        let (receipt, user) = match self
+            .writer
+            .apply(pending(&name, &event, state, needs_newer))
+            .await?
+        {
+            Applied::Done { receipt, user } => (receipt, user),
+            Applied::Refetch => {
+                let state = self.refetch(&provider, &event).await?;
+                match self
+                    .writer
+                    .apply(pending(&name, &event, state, false))
+                    .await?
+                {
+                    Applied::Done { receipt, user } => (receipt, user),
+                    // Only a snapshot is checked for being newer; never expected here.
+                    Applied::Refetch => return Err(BillingError::Raced),
+                }
+            }
+        };
         if receipt == Receipt::Recorded(Outcome::Applied)
             && let Some(user) = &user
         {
@@ -137,92 +153,16 @@ impl Billing {
         Ok(count(&name, receipt))
     }
 
-    /// The subscription held by the user the event is about, as [`find_user`] finds them
-    /// from the event alone, in one query.
-    ///
-    /// [`find_user`]: Self::find_user
-    async fn held(
-        &self,
-        provider: &str,
-        event: &BillingEvent,
-    ) -> BillingResult<Option<Subscription>> {
-        let pool = self.db.pool();
-        let named = event
-            .user_id
-            .as_ref()
-            .or_else(|| event.subscription.as_ref().and_then(|s| s.user_id.as_ref()));
-        if let Some(id) = named {
-            return Ok(subscriptions::user_with_subscription(pool, id)
-                .await?
-                .and_then(|(_, held)| held));
-        }
-        let subscription_id = event.subscription_id.as_deref();
-        let customer_id = event.customer_id.as_deref();
-        if subscription_id.is_none() && customer_id.is_none() {
-            return Ok(None);
-        }
-        Ok(
-            subscriptions::held_by_provider_ids(pool, provider, subscription_id, customer_id)
-                .await?,
-        )
-    }
-
-    /// The user an event is about: named by the event or the subscription's metadata, or
-    /// known by its subscription or customer id. Only a user who still exists.
-    async fn find_user(
-        &self,
-        provider: &str,
-        event: &BillingEvent,
-        state: Option<&ProviderSubscription>,
-    ) -> BillingResult<Option<String>> {
-        let pool = self.db.pool();
-        let named = event
-            .user_id
-            .as_ref()
-            .or_else(|| event.subscription.as_ref().and_then(|s| s.user_id.as_ref()))
-            .or_else(|| state.and_then(|s| s.user_id.as_ref()));
-        if let Some(id) = named {
-            return Ok(users::by_id(pool, id).await?.map(|u| u.id));
-        }
-        let subscription_id = event
-            .subscription_id
-            .as_ref()
-            .or_else(|| state.map(|s| &s.id));
-        if let Some(id) = subscription_id
-            && let Some(user) = subscriptions::user_of_subscription(pool, provider, id).await?
-        {
-            return Ok(Some(user));
-        }
-        let customer_id = event
-            .customer_id
-            .as_ref()
-            .or_else(|| state.map(|s| &s.customer_id));
-        match customer_id {
-            Some(id) => Ok(subscriptions::user_of_customer(pool, provider, id).await?),
-            None => Ok(None),
-        }
-    }
-
-    /// The subscription's state to decide on: the provider's current one when the event
-    /// carries none, or when it is not newer than what is held (it may be out of order);
-    /// otherwise the event's own.
-    async fn current_state(
+    /// The subscription's current state at the provider, falling back to the event's own
+    /// when the provider does not know it or cannot say.
+    async fn refetch(
         &self,
         provider: &crate::plugins::Billing,
         event: &BillingEvent,
-        held: Option<&Subscription>,
     ) -> BillingResult<Option<ProviderSubscription>> {
-        let newer = held.is_none_or(|h| event.created_at_ms as i64 > h.state_as_of);
-        let Some(id) = event
-            .subscription_id
-            .as_ref()
-            .or_else(|| event.subscription.as_ref().map(|s| &s.id))
-        else {
+        let Some(id) = subscription_id(event) else {
             return Ok(event.subscription.clone());
         };
-        if event.subscription.is_some() && newer {
-            return Ok(event.subscription.clone());
-        }
         match provider.get_subscription(id).await {
             Ok(Some(current)) => Ok(Some(current)),
             Ok(None) => Ok(event.subscription.clone()),
@@ -238,25 +178,54 @@ impl Billing {
             Err(err) => Err(err.into()),
         }
     }
+}
 
-    /// Records the event and stores the state it leads to, in one transaction.
-    async fn apply(
-        &self,
-        provider: &str,
-        event: &BillingEvent,
-        state: Option<ProviderSubscription>,
-        user: Option<&str>,
-    ) -> BillingResult<Receipt> {
-        self.writer
-            .apply(Pending {
-                provider: provider.to_string(),
-                event_id: event.id.clone(),
-                event_type: event.provider_type.clone(),
-                created_at: event.created_at_ms as i64,
-                user: user.map(str::to_string),
-                candidate: candidate(provider, event, state.as_ref()),
-            })
-            .await
+/// The subscription an event is about, by id.
+fn subscription_id(event: &BillingEvent) -> Option<&str> {
+    event
+        .subscription_id
+        .as_deref()
+        .or_else(|| event.subscription.as_ref().map(|s| s.id.as_str()))
+}
+
+/// What may tell whom an event is about, in order: the user it names, the subscription and
+/// customer it mentions, then the same from the provider's state.
+fn lookup(event: &BillingEvent, state: Option<&ProviderSubscription>) -> Vec<UserKey> {
+    let mut keys = Vec::new();
+    let named = event
+        .user_id
+        .as_ref()
+        .or_else(|| event.subscription.as_ref().and_then(|s| s.user_id.as_ref()));
+    if let Some(id) = named {
+        keys.push(UserKey::User(id.clone()));
+    }
+    keys.extend(event.subscription_id.clone().map(UserKey::Subscription));
+    keys.extend(event.customer_id.clone().map(UserKey::Customer));
+    if let Some(state) = state {
+        keys.extend(state.user_id.clone().map(UserKey::User));
+        keys.push(UserKey::Subscription(state.id.clone()));
+        if !state.customer_id.is_empty() {
+            keys.push(UserKey::Customer(state.customer_id.clone()));
+        }
+    }
+    keys
+}
+
+/// The event as the writer takes it.
+fn pending(
+    provider: &str,
+    event: &BillingEvent,
+    state: Option<ProviderSubscription>,
+    needs_newer: bool,
+) -> Pending {
+    Pending {
+        provider: provider.to_string(),
+        event_id: event.id.clone(),
+        event_type: event.provider_type.clone(),
+        created_at: event.created_at_ms as i64,
+        lookup: lookup(event, state.as_ref()),
+        candidate: candidate(provider, event, state.as_ref()),
+        needs_newer,
     }
 }
 

@@ -2,11 +2,13 @@
 //! they lead to in one transaction.
 //!
 //! Each statement costs a round trip to the database, and on SQLite every write waits for
-//! the one writer. A burst of webhooks therefore goes in one transaction of five statements:
-//! which events are already recorded, the users' subscriptions, the machine's decisions in
-//! arrival order (in memory, so a later event of the batch sees an earlier one's state), the
-//! new event ids, the changed subscriptions. If the batch fails, each event is retried on
-//! its own, so only the event that caused the failure fails.
+//! the one writer. A burst of webhooks therefore goes in one transaction of a few
+//! statements, whatever its size: whom the events are about (the users they name, the
+//! subscriptions and customers they mention), which events are already recorded, the users'
+//! subscriptions, the machine's decisions in arrival order (in memory, so a later event of
+//! the batch sees an earlier one's state), the new event ids, the changed subscriptions.
+//! The webhook handlers read nothing themselves. If the batch fails, each event is retried
+//! on its own, so only the event that caused the failure fails.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -17,10 +19,21 @@ use super::webhook::Receipt;
 use super::{BillingError, BillingResult};
 use crate::db::billing_events::{self, BillingEvent as EventRow};
 use crate::db::subscriptions::{self, Subscription};
-use crate::db::{Backend, Db, DbError, now_ms};
+use crate::db::{Backend, Db, DbError, now_ms, users};
 
 /// Events applied in one transaction at most.
 const MAX_BATCH: usize = 128;
+
+/// Something that may tell whom an event is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserKey {
+    /// A user id the event carries: it decides, whether that user exists or not.
+    User(String),
+    /// The provider's subscription id: the user holding it, if any.
+    Subscription(String),
+    /// The provider's customer id: the user who is that customer, if any.
+    Customer(String),
+}
 
 /// An event to apply.
 #[derive(Debug, Clone)]
@@ -29,13 +42,31 @@ pub struct Pending {
     pub event_id: String,
     pub event_type: String,
     pub created_at: i64,
-    /// The user it is about; none when no user could be matched.
-    pub user: Option<String>,
+    /// Whom it may be about, in the order to try; the first that finds a user decides, and
+    /// a [`UserKey::User`] decides even when it finds none. No user: `unmatched`.
+    pub lookup: Vec<UserKey>,
     /// The state it proposes; none when neither it nor the provider said.
     pub candidate: Option<Candidate>,
+    /// The candidate is the event's own snapshot, taken without asking the provider: it
+    /// holds only if the event is newer than the state held. Otherwise the writer answers
+    /// [`Applied::Refetch`] and records nothing.
+    pub needs_newer: bool,
 }
 
-type Reply = oneshot::Sender<BillingResult<Receipt>>;
+/// What the writer did with an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// Recorded (or found recorded), about `user`.
+    Done {
+        receipt: Receipt,
+        user: Option<String>,
+    },
+    /// The event is not newer than the state held: ask the provider for the current state
+    /// and apply it again with that.
+    Refetch,
+}
+
+type Reply = oneshot::Sender<BillingResult<Applied>>;
 
 /// The handle to the task.
 pub struct EventWriter {
@@ -51,7 +82,7 @@ impl EventWriter {
     }
 
     /// Applies `event` (with whatever else is waiting) and says what it did.
-    pub async fn apply(&self, event: Pending) -> BillingResult<Receipt> {
+    pub async fn apply(&self, event: Pending) -> BillingResult<Applied> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send((event, reply))
@@ -65,9 +96,9 @@ async fn run(db: Db, mut waiting: mpsc::UnboundedReceiver<(Pending, Reply)>) {
     while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let events: Vec<&Pending> = batch.iter().map(|(p, _)| p).collect();
         match apply_batch(&db, &events).await {
-            Ok(receipts) => {
-                for ((_, reply), receipt) in batch.drain(..).zip(receipts) {
-                    let _ = reply.send(Ok(receipt));
+            Ok(answers) => {
+                for ((_, reply), answer) in batch.drain(..).zip(answers) {
+                    let _ = reply.send(Ok(answer));
                 }
             }
             Err(err) if batch.len() == 1 => {
@@ -85,17 +116,73 @@ async fn run(db: Db, mut waiting: mpsc::UnboundedReceiver<(Pending, Reply)>) {
     }
 }
 
-/// Applies `events` in one transaction; one receipt per event, in order.
-async fn apply_batch(db: &Db, events: &[&Pending]) -> BillingResult<Vec<Receipt>> {
+/// Whom each event is about: the first of its lookup keys that finds a user. Two queries
+/// for the whole batch.
+async fn resolve_users(
+    tx: &mut crate::db::WriteTx,
+    backend: Backend,
+    events: &[&Pending],
+) -> BillingResult<Vec<Option<String>>> {
+    let mut named = BTreeSet::new();
+    let mut subscription_ids = BTreeSet::new();
+    let mut customer_ids = BTreeSet::new();
+    for key in events.iter().flat_map(|e| &e.lookup) {
+        match key {
+            UserKey::User(id) => named.insert(id.as_str()),
+            UserKey::Subscription(id) => subscription_ids.insert(id.as_str()),
+            UserKey::Customer(id) => customer_ids.insert(id.as_str()),
+        };
+    }
+    let named: Vec<&str> = named.into_iter().collect();
+    let existing: HashSet<String> = users::existing(&mut ***tx, backend, &named)
+        .await?
+        .into_iter()
+        .collect();
+    let subscription_ids: Vec<&str> = subscription_ids.into_iter().collect();
+    let customer_ids: Vec<&str> = customer_ids.into_iter().collect();
+    let rows =
+        subscriptions::by_provider_ids(&mut ***tx, backend, &subscription_ids, &customer_ids)
+            .await?;
+    let holder = |provider: &str, matches: &dyn Fn(&Subscription) -> bool| {
+        rows.iter()
+            .find(|r| r.provider == provider && matches(r))
+            .map(|r| r.user_id.clone())
+    };
+    Ok(events
+        .iter()
+        .map(|event| {
+            for key in &event.lookup {
+                let found = match key {
+                    UserKey::User(id) => return existing.contains(id).then(|| id.clone()),
+                    UserKey::Subscription(id) => holder(&event.provider, &|r| {
+                        r.subscription_id.as_deref() == Some(id.as_str())
+                    }),
+                    UserKey::Customer(id) => holder(&event.provider, &|r| {
+                        r.customer_id.as_deref() == Some(id.as_str())
+                    }),
+                };
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        })
+        .collect())
+}
+
+/// Applies `events` in one transaction; one answer per event, in order.
+async fn apply_batch(db: &Db, events: &[&Pending]) -> BillingResult<Vec<Applied>> {
     let backend = db.backend();
     let now = now_ms();
-    let users: Vec<&str> = events
+    let mut tx = db.write().await?;
+    let resolved = resolve_users(&mut tx, backend, events).await?;
+    let users: Vec<&str> = resolved
         .iter()
-        .filter_map(|e| e.user.as_deref())
+        .flatten()
+        .map(String::as_str)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut tx = db.write().await?;
     if backend == Backend::Postgres && !users.is_empty() {
         lock_users(&mut tx, &users).await?;
     }
@@ -112,16 +199,26 @@ async fn apply_batch(db: &Db, events: &[&Pending]) -> BillingResult<Vec<Receipt>
             .collect();
     let mut changed = BTreeSet::new();
     let mut rows = Vec::with_capacity(events.len());
-    let mut receipts = Vec::with_capacity(events.len());
-    for event in events {
-        if !seen.insert((event.provider.clone(), event.event_id.clone())) {
-            receipts.push(Receipt::Duplicate);
+    let mut answers = Vec::with_capacity(events.len());
+    for (event, user) in events.iter().zip(&resolved) {
+        let key = (event.provider.clone(), event.event_id.clone());
+        if seen.contains(&key) {
+            answers.push(Applied::Done {
+                receipt: Receipt::Duplicate,
+                user: user.clone(),
+            });
             continue;
         }
-        let decision = match (event.user.as_deref(), &event.candidate) {
+        let held_now = user.as_deref().and_then(|u| held.get(u));
+        if event.needs_newer && held_now.is_some_and(|h| event.created_at <= h.state_as_of) {
+            answers.push(Applied::Refetch);
+            continue;
+        }
+        seen.insert(key);
+        let decision = match (user.as_deref(), &event.candidate) {
             (None, _) => Decision::Keep(Outcome::Unmatched),
             (Some(_), None) => Decision::Keep(Outcome::Uninformative),
-            (Some(user), Some(candidate)) => machine::decide(user, held.get(user), candidate, now),
+            (Some(user), Some(candidate)) => machine::decide(user, held_now, candidate, now),
         };
         let outcome = match decision {
             Decision::Apply(subscription) => {
@@ -135,12 +232,15 @@ async fn apply_batch(db: &Db, events: &[&Pending]) -> BillingResult<Vec<Receipt>
             provider: &event.provider,
             event_id: &event.event_id,
             event_type: &event.event_type,
-            user_id: event.user.as_deref(),
+            user_id: user.as_deref(),
             created_at: event.created_at,
             received_at: now,
             outcome: outcome.as_str(),
         });
-        receipts.push(Receipt::Recorded(outcome));
+        answers.push(Applied::Done {
+            receipt: Receipt::Recorded(outcome),
+            user: user.clone(),
+        });
     }
     let recorded = billing_events::record_many(&mut **tx, backend, &rows).await?;
     if recorded != rows.len() as u64 {
@@ -151,7 +251,7 @@ async fn apply_batch(db: &Db, events: &[&Pending]) -> BillingResult<Vec<Receipt>
     let states: Vec<&Subscription> = changed.iter().map(|user| &held[user]).collect();
     subscriptions::upsert_many(&mut **tx, backend, &states).await?;
     tx.commit().await?;
-    Ok(receipts)
+    Ok(answers)
 }
 
 /// Takes the users' locks for the transaction, in one order everywhere so that two replicas
@@ -194,7 +294,8 @@ mod tests {
             event_id: event_id.into(),
             event_type: "customer.subscription.updated".into(),
             created_at: as_of,
-            user: Some(user.into()),
+            lookup: vec![UserKey::User(user.into())],
+            needs_newer: false,
             candidate: Some(Candidate {
                 provider: "stripe".into(),
                 subscription_id: Some("sub_1".into()),
@@ -222,10 +323,10 @@ mod tests {
         assert_eq!(
             receipts,
             [
-                Receipt::Recorded(Outcome::Applied),
-                Receipt::Duplicate,
-                Receipt::Recorded(Outcome::Applied),
-                Receipt::Recorded(Outcome::Stale),
+                done(Receipt::Recorded(Outcome::Applied)),
+                done(Receipt::Duplicate),
+                done(Receipt::Recorded(Outcome::Applied)),
+                done(Receipt::Recorded(Outcome::Stale)),
             ]
         );
         let held = subscriptions::get(db.pool(), "user-1")
@@ -235,20 +336,100 @@ mod tests {
         assert_eq!((held.status.as_str(), held.state_as_of), ("past_due", 200));
         // Delivered again later: recorded already.
         let again = apply_batch(&db, &[&c]).await.unwrap();
-        assert_eq!(again, [Receipt::Duplicate]);
+        assert_eq!(again, [done(Receipt::Duplicate)]);
+    }
+
+    fn done(receipt: Receipt) -> Applied {
+        Applied::Done {
+            receipt,
+            user: Some("user-1".into()),
+        }
+    }
+
+    fn provider_keys(event_id: &str, subscription: &str, customer: &str, as_of: i64) -> Pending {
+        Pending {
+            lookup: vec![
+                UserKey::Subscription(subscription.into()),
+                UserKey::Customer(customer.into()),
+            ],
+            ..pending(event_id, "unused", "active", as_of)
+        }
+    }
+
+    #[tokio::test]
+    async fn users_are_found_by_name_then_by_the_providers_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_with_user(dir.path()).await;
+        // Unknown ids find nobody; a user named but gone decides even with known ids after.
+        let nobody = provider_keys("evt_0", "sub_1", "cus_1", 50);
+        let first = pending("evt_1", "user-1", "active", 100);
+        let by_subscription = provider_keys("evt_2", "sub_1", "cus_x", 200);
+        let by_customer = provider_keys("evt_3", "sub_x", "cus_1", 300);
+        let mut gone = provider_keys("evt_4", "sub_1", "cus_1", 400);
+        gone.lookup.insert(0, UserKey::User("no-such-user".into()));
+        let mut other_provider = provider_keys("evt_5", "sub_1", "cus_1", 500);
+        other_provider.provider = "paddle".into();
+        let answers = apply_batch(&db, &[&nobody, &first]).await.unwrap();
+        assert_eq!(
+            answers[0],
+            Applied::Done {
+                receipt: Receipt::Recorded(Outcome::Unmatched),
+                user: None
+            }
+        );
+        let answers = apply_batch(
+            &db,
+            &[&by_subscription, &by_customer, &gone, &other_provider],
+        )
+        .await
+        .unwrap();
+        let users: Vec<Option<&str>> = answers
+            .iter()
+            .map(|a| match a {
+                Applied::Done { user, .. } => user.as_deref(),
+                Applied::Refetch => panic!("{a:?}"),
+            })
+            .collect();
+        assert_eq!(users, [Some("user-1"), Some("user-1"), None, None]);
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_not_newer_than_the_state_held_asks_for_a_refetch() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_with_user(dir.path()).await;
+        let first = pending("evt_1", "user-1", "active", 100);
+        let mut late = pending("evt_2", "user-1", "canceled", 100);
+        late.needs_newer = true;
+        let mut newer = pending("evt_3", "user-1", "past_due", 300);
+        newer.needs_newer = true;
+        let answers = apply_batch(&db, &[&first, &late, &newer]).await.unwrap();
+        assert_eq!(answers[1], Applied::Refetch);
+        assert_eq!(answers[2], done(Receipt::Recorded(Outcome::Applied)));
+        // Not recorded: the same event comes back with the provider's state.
+        let recorded = billing_events::recorded(db.pool(), db.backend(), &["evt_2"])
+            .await
+            .unwrap();
+        assert!(recorded.is_empty());
     }
 
     #[tokio::test]
     async fn a_failing_event_fails_alone() {
         let dir = tempfile::tempdir().unwrap();
         let db = db_with_user(dir.path()).await;
+        // An event the database refuses, and with it the batch.
+        sqlx::query(
+            "CREATE TRIGGER refuse_bad BEFORE INSERT ON billing_events \
+             WHEN NEW.event_id = 'evt_bad' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
         let writer = EventWriter::start(db.clone());
-        // A user who does not exist breaks the foreign key, and with it the batch.
         let (good, bad) = tokio::join!(
             writer.apply(pending("evt_good", "user-1", "active", 100)),
-            writer.apply(pending("evt_bad", "no-such-user", "active", 100)),
+            writer.apply(pending("evt_bad", "user-1", "active", 100)),
         );
-        assert_eq!(good.unwrap(), Receipt::Recorded(Outcome::Applied));
+        assert_eq!(good.unwrap(), done(Receipt::Recorded(Outcome::Applied)));
         assert!(matches!(bad, Err(BillingError::Db(_))), "{bad:?}");
         let recorded: Vec<(String, String)> =
             billing_events::recorded(db.pool(), db.backend(), &["evt_good", "evt_bad"])

@@ -82,78 +82,6 @@ pub async fn get<'e>(
     Ok(row.map(Subscription::from))
 }
 
-/// The user `user_id`, if they exist, with their subscription: one query for what a webhook
-/// needs first.
-pub async fn user_with_subscription<'e>(
-    e: impl Executor<'e, Database = Any>,
-    user_id: &str,
-) -> DbResult<Option<(String, Option<Subscription>)>> {
-    #[derive(sqlx::FromRow)]
-    struct Joined {
-        id: String,
-        provider: Option<String>,
-        customer_id: Option<String>,
-        subscription_id: Option<String>,
-        status: Option<String>,
-        current_period_end: Option<i64>,
-        cancel_at_period_end: Option<i64>,
-        price_id: Option<String>,
-        state_as_of: Option<i64>,
-        updated_at: Option<i64>,
-    }
-    let row: Option<Joined> = sqlx::query_as(
-        "SELECT u.id, s.provider, s.customer_id, s.subscription_id, s.status,
-            s.current_period_end, s.cancel_at_period_end, s.price_id, s.state_as_of, s.updated_at
-         FROM users u LEFT JOIN subscriptions s ON s.user_id = u.id WHERE u.id = $1",
-    )
-    .bind(user_id)
-    .fetch_optional(e)
-    .await?;
-    Ok(row.map(|j| {
-        let held = match (j.provider, j.status) {
-            (Some(provider), Some(status)) => Some(Subscription {
-                user_id: j.id.clone(),
-                provider,
-                customer_id: j.customer_id,
-                subscription_id: j.subscription_id,
-                status,
-                current_period_end: j.current_period_end,
-                cancel_at_period_end: j.cancel_at_period_end.unwrap_or(0) != 0,
-                price_id: j.price_id,
-                state_as_of: j.state_as_of.unwrap_or(0),
-                updated_at: j.updated_at.unwrap_or(0),
-            }),
-            _ => None,
-        };
-        (j.id, held)
-    }))
-}
-
-/// The row holding `provider`'s subscription `subscription_id`, or else the row of
-/// `provider`'s customer `customer_id` (either may be absent).
-pub async fn held_by_provider_ids<'e>(
-    e: impl Executor<'e, Database = Any>,
-    provider: &str,
-    subscription_id: Option<&str>,
-    customer_id: Option<&str>,
-) -> DbResult<Option<Subscription>> {
-    // One query: a subscription id match ranks before a customer match.
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT user_id, provider, customer_id, subscription_id, status, current_period_end,
-            cancel_at_period_end, price_id, state_as_of, updated_at
-         FROM subscriptions
-         WHERE provider = $1 AND (subscription_id = $2 OR customer_id = $3)
-         ORDER BY CASE WHEN subscription_id = $4 THEN 0 ELSE 1 END LIMIT 1",
-    )
-    .bind(provider)
-    .bind(subscription_id)
-    .bind(customer_id)
-    .bind(subscription_id)
-    .fetch_optional(e)
-    .await?;
-    Ok(row.map(Subscription::from))
-}
-
 /// The subscriptions of `user_ids`.
 pub async fn get_many<'e>(
     e: impl Executor<'e, Database = Any>,
@@ -227,34 +155,40 @@ pub async fn upsert<'e>(e: impl Executor<'e, Database = Any>, s: &Subscription) 
     upsert_many(e, Backend::Postgres, &[s]).await
 }
 
-/// The user holding `provider`'s subscription `subscription_id`.
-pub async fn user_of_subscription<'e>(
+/// The rows holding any of `subscription_ids` or being any of `customer_ids` (of any
+/// provider: the caller matches the provider), for finding whom a batch of events is about.
+pub async fn by_provider_ids<'e>(
     e: impl Executor<'e, Database = Any>,
-    provider: &str,
-    subscription_id: &str,
-) -> DbResult<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT user_id FROM subscriptions WHERE provider = $1 AND subscription_id = $2 LIMIT 1",
-    )
-    .bind(provider)
-    .bind(subscription_id)
-    .fetch_optional(e)
-    .await?)
-}
-
-/// The user who is `provider`'s customer `customer_id`.
-pub async fn user_of_customer<'e>(
-    e: impl Executor<'e, Database = Any>,
-    provider: &str,
-    customer_id: &str,
-) -> DbResult<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT user_id FROM subscriptions WHERE provider = $1 AND customer_id = $2 LIMIT 1",
-    )
-    .bind(provider)
-    .bind(customer_id)
-    .fetch_optional(e)
-    .await?)
+    backend: Backend,
+    subscription_ids: &[&str],
+    customer_ids: &[&str],
+) -> DbResult<Vec<Subscription>> {
+    let (s, c) = (subscription_ids.len(), customer_ids.len());
+    if s + c == 0 {
+        return Ok(Vec::new());
+    }
+    // `IN ()` is not SQL: an empty list is a condition that is never true.
+    let list = |n: usize, first: usize, column: &str| match n {
+        0 => "1 = 0".to_string(),
+        n => format!("{column} IN {}", tuples(backend, 1, n, first)),
+    };
+    let sql = format!(
+        "SELECT user_id, provider, customer_id, subscription_id, status, current_period_end,
+            cancel_at_period_end, price_id, state_as_of, updated_at
+         FROM subscriptions WHERE {} OR {}",
+        list(s, 1, "subscription_id"),
+        list(c, 1 + s, "customer_id")
+    );
+    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+    for id in subscription_ids.iter().chain(customer_ids) {
+        query = query.bind(*id);
+    }
+    Ok(query
+        .fetch_all(e)
+        .await?
+        .into_iter()
+        .map(Subscription::from)
+        .collect())
 }
 
 /// Remembers that `user_id` is `provider`'s customer `customer_id`, for the next checkout and

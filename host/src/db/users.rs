@@ -65,6 +65,26 @@ pub async fn by_email<'e>(
     }))
 }
 
+/// Which of `ids` are users.
+pub async fn existing<'e>(
+    e: impl Executor<'e, Database = Any>,
+    backend: super::Backend,
+    ids: &[&str],
+) -> DbResult<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id FROM users WHERE id IN {}",
+        super::tuples(backend, 1, ids.len(), 1)
+    );
+    let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(e).await?)
+}
+
 /// The user `id`.
 pub async fn by_id<'e>(e: impl Executor<'e, Database = Any>, id: &str) -> DbResult<Option<User>> {
     Ok(
