@@ -124,25 +124,38 @@ async fn resolve_users(
     events: &[&Pending],
 ) -> BillingResult<Vec<Option<String>>> {
     let mut named = BTreeSet::new();
-    let mut subscription_ids = BTreeSet::new();
-    let mut customer_ids = BTreeSet::new();
-    for key in events.iter().flat_map(|e| &e.lookup) {
-        match key {
-            UserKey::User(id) => named.insert(id.as_str()),
-            UserKey::Subscription(id) => subscription_ids.insert(id.as_str()),
-            UserKey::Customer(id) => customer_ids.insert(id.as_str()),
-        };
+    // Per provider (a batch almost always has one): its subscription and customer ids.
+    let mut mentioned: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    for event in events {
+        for key in &event.lookup {
+            let (subscriptions, customers) = mentioned.entry(&event.provider).or_default();
+            match key {
+                UserKey::User(id) => named.insert(id.as_str()),
+                UserKey::Subscription(id) => subscriptions.insert(id.as_str()),
+                UserKey::Customer(id) => customers.insert(id.as_str()),
+            };
+        }
     }
     let named: Vec<&str> = named.into_iter().collect();
     let existing: HashSet<String> = users::existing(&mut ***tx, backend, &named)
         .await?
         .into_iter()
         .collect();
-    let subscription_ids: Vec<&str> = subscription_ids.into_iter().collect();
-    let customer_ids: Vec<&str> = customer_ids.into_iter().collect();
-    let rows =
-        subscriptions::by_provider_ids(&mut ***tx, backend, &subscription_ids, &customer_ids)
-            .await?;
+    let mut rows = Vec::new();
+    for (provider, (subscription_ids, customer_ids)) in mentioned {
+        let subscription_ids: Vec<&str> = subscription_ids.into_iter().collect();
+        let customer_ids: Vec<&str> = customer_ids.into_iter().collect();
+        rows.extend(
+            subscriptions::by_provider_ids(
+                &mut ***tx,
+                backend,
+                provider,
+                &subscription_ids,
+                &customer_ids,
+            )
+            .await?,
+        );
+    }
     let holder = |provider: &str, matches: &dyn Fn(&Subscription) -> bool| {
         rows.iter()
             .find(|r| r.provider == provider && matches(r))
@@ -186,11 +199,16 @@ async fn apply_batch(db: &Db, events: &[&Pending]) -> BillingResult<Vec<Applied>
     if backend == Backend::Postgres && !users.is_empty() {
         lock_users(&mut tx, &users).await?;
     }
-    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
-    let mut seen: HashSet<(String, String)> = billing_events::recorded(&mut **tx, backend, &ids)
-        .await?
-        .into_iter()
-        .collect();
+    let mut ids: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for event in events {
+        ids.entry(&event.provider)
+            .or_default()
+            .push(event.event_id.as_str());
+    }
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    for (provider, ids) in ids {
+        seen.extend(billing_events::recorded(&mut **tx, backend, provider, &ids).await?);
+    }
     let mut held: BTreeMap<String, Subscription> =
         subscriptions::get_many(&mut **tx, backend, &users)
             .await?
@@ -406,7 +424,7 @@ mod tests {
         assert_eq!(answers[1], Applied::Refetch);
         assert_eq!(answers[2], done(Receipt::Recorded(Outcome::Applied)));
         // Not recorded: the same event comes back with the provider's state.
-        let recorded = billing_events::recorded(db.pool(), db.backend(), &["evt_2"])
+        let recorded = billing_events::recorded(db.pool(), db.backend(), "stripe", &["evt_2"])
             .await
             .unwrap();
         assert!(recorded.is_empty());
@@ -432,7 +450,7 @@ mod tests {
         assert_eq!(good.unwrap(), done(Receipt::Recorded(Outcome::Applied)));
         assert!(matches!(bad, Err(BillingError::Db(_))), "{bad:?}");
         let recorded: Vec<(String, String)> =
-            billing_events::recorded(db.pool(), db.backend(), &["evt_good", "evt_bad"])
+            billing_events::recorded(db.pool(), db.backend(), "stripe", &["evt_good", "evt_bad"])
                 .await
                 .unwrap();
         assert_eq!(recorded, [("stripe".to_string(), "evt_good".to_string())]);

@@ -46,18 +46,26 @@ pub async fn record_many<'e>(
     Ok(query.execute(e).await?.rows_affected())
 }
 
-/// Which of `event_ids` are recorded, as `(provider, event id)`.
+/// Which of `provider`'s `event_ids` are recorded, as `(provider, event id)`.
 pub async fn recorded<'e>(
     e: impl Executor<'e, Database = Any>,
     backend: Backend,
+    provider: &str,
     event_ids: &[&str],
 ) -> DbResult<Vec<(String, String)>> {
     if event_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = tuples(backend, 1, event_ids.len(), 1);
-    let sql = format!("SELECT provider, event_id FROM billing_events WHERE event_id IN {list}");
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    // The provider first: it leads the primary key, so this is a lookup per id, not a scan.
+    let list = tuples(backend, 1, event_ids.len(), 2);
+    let first = match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    };
+    let sql = format!(
+        "SELECT provider, event_id FROM billing_events WHERE provider = {first} AND event_id IN {list}"
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(provider);
     for id in event_ids {
         query = query.bind(*id);
     }

@@ -155,11 +155,12 @@ pub async fn upsert<'e>(e: impl Executor<'e, Database = Any>, s: &Subscription) 
     upsert_many(e, Backend::Postgres, &[s]).await
 }
 
-/// The rows holding any of `subscription_ids` or being any of `customer_ids` (of any
-/// provider: the caller matches the provider), for finding whom a batch of events is about.
+/// `provider`'s rows holding any of `subscription_ids` or being any of `customer_ids`, for
+/// finding whom a batch of events is about.
 pub async fn by_provider_ids<'e>(
     e: impl Executor<'e, Database = Any>,
     backend: Backend,
+    provider: &str,
     subscription_ids: &[&str],
     customer_ids: &[&str],
 ) -> DbResult<Vec<Subscription>> {
@@ -172,14 +173,19 @@ pub async fn by_provider_ids<'e>(
         0 => "1 = 0".to_string(),
         n => format!("{column} IN {}", tuples(backend, 1, n, first)),
     };
+    // The provider leads both indexes: (provider, subscription_id), (provider, customer_id).
+    let first = match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    };
     let sql = format!(
         "SELECT user_id, provider, customer_id, subscription_id, status, current_period_end,
             cancel_at_period_end, price_id, state_as_of, updated_at
-         FROM subscriptions WHERE {} OR {}",
-        list(s, 1, "subscription_id"),
-        list(c, 1 + s, "customer_id")
+         FROM subscriptions WHERE provider = {first} AND ({} OR {})",
+        list(s, 2, "subscription_id"),
+        list(c, 2 + s, "customer_id")
     );
-    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql)).bind(provider);
     for id in subscription_ids.iter().chain(customer_ids) {
         query = query.bind(*id);
     }
