@@ -8,8 +8,10 @@ pub fn init(filter: &str, json: bool) {
         eprintln!("invalid log filter {filter:?} ({err}); using `info`");
         EnvFilter::new("info")
     });
+    // Logs on stderr: stdout is what a command prints (`ava jobs dead`, `ava plugins check`).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_target(true);
     let result = if json {
         builder.json().flatten_event(true).try_init()

@@ -32,12 +32,14 @@ use tokio::sync::Notify;
 const PNG: &[u8] = include_bytes!("../../plugins/replicate/tests/fixtures/out-0.png");
 
 /// A Replicate that holds the first `hold` creates until `release` is notified (or forever),
-/// and answers every other at once with a succeeded prediction.
+/// refuses the next `refuse` (a failed prediction), and answers every other at once with a
+/// succeeded one.
 #[derive(Clone)]
 struct SlowReplicate {
     base: Arc<std::sync::OnceLock<String>>,
     creates: Arc<AtomicUsize>,
     hold: usize,
+    refuse: usize,
     arrived: Arc<Notify>,
     release: Arc<Notify>,
 }
@@ -49,6 +51,15 @@ async fn create(State(r): State<SlowReplicate>) -> impl IntoResponse {
         r.release.notified().await;
     }
     let base = r.base.get().unwrap();
+    if (r.hold..r.hold + r.refuse).contains(&n) {
+        return axum::Json(json!({
+            "id": format!("pred{n}"),
+            "model": "test/portrait",
+            "status": "failed",
+            "error": "NSFW content detected",
+            "urls": { "get": format!("{base}/v1/predictions/pred{n}") },
+        }));
+    }
     axum::Json(json!({
         "id": format!("pred{n}"),
         "model": "test/portrait",
@@ -64,10 +75,15 @@ async fn file() -> impl IntoResponse {
 
 impl SlowReplicate {
     async fn start(hold: usize) -> (Self, LocalServer) {
+        Self::refusing(hold, 0).await
+    }
+
+    async fn refusing(hold: usize, refuse: usize) -> (Self, LocalServer) {
         let fake = Self {
             base: Default::default(),
             creates: Default::default(),
             hold,
+            refuse,
             arrived: Default::default(),
             release: Default::default(),
         };
@@ -212,13 +228,19 @@ config = {{ api_base = "{replicate}", model = "test/portrait", api_token = {{ en
     }
 
     /// Starts `ava worker` here, its leases lasting `visibility_secs`.
-    fn worker(&self, visibility_secs: u64) -> Child {
+    fn worker(&self, visibility_secs: u64) -> Worker {
+        let mut command = self.ava(&["worker"]);
+        command.env("AVA_JOB_VISIBILITY_SECONDS", visibility_secs.to_string());
+        Worker(command.spawn().unwrap())
+    }
+
+    /// `ava <args>` in this site's settings: stdout captured, stderr inherited.
+    fn ava(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ava"));
         command
-            .arg("worker")
+            .args(args)
             .env("AVA_CONFIG", self.dir.path().join("ava.toml"))
             .env("AVA_DATA_DIR", self.data_dir())
-            .env("AVA_JOB_VISIBILITY_SECONDS", visibility_secs.to_string())
             .env("AVA_WORKER_SHUTDOWN_SECONDS", "20")
             .env("AVA_JOB_BACKOFF_MS", "50")
             .env("AVA_LOG", "warn")
@@ -230,7 +252,13 @@ config = {{ api_base = "{replicate}", model = "test/portrait", api_token = {{ en
             Some(url) => command.env("REDIS_URL", url),
             None => command.env_remove("REDIS_URL"),
         };
-        command.spawn().unwrap()
+        command
+    }
+
+    /// Runs `ava <args>` to its end: exit success and stdout.
+    fn run(&self, args: &[&str]) -> (bool, String) {
+        let out = self.ava(args).stdout(Stdio::piped()).output().unwrap();
+        (out.status.success(), String::from_utf8(out.stdout).unwrap())
     }
 
     async fn photo(&self) -> Photo {
@@ -264,6 +292,32 @@ config = {{ api_base = "{replicate}", model = "test/portrait", api_token = {{ en
         match std::fs::read_dir(&dir) {
             Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
             Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// A worker process, killed if the test ends (or fails) while it runs: a failed test must
+/// not leave it holding the test's output open.
+struct Worker(Child);
+
+impl std::ops::Deref for Worker {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Worker {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
         }
     }
 }
@@ -369,6 +423,66 @@ async fn sigterm_lets_the_job_in_flight_finish(redis_url: Option<String>) {
     assert_eq!(replicate.creates.load(Ordering::SeqCst), 1);
     wait_until_empty(&site).await;
     site.cleanup().await;
+}
+
+async fn a_dead_job_is_listed_and_retried_from_the_command_line(redis_url: Option<String>) {
+    // The first prediction is refused: the photo fails and its job is dead at once.
+    let (replicate, server) = SlowReplicate::refusing(0, 1).await;
+    let site = Site::new(&server.url(""), redis_url).await;
+    let mut worker = site.worker(30);
+    let failed = site.settled_photo(Duration::from_secs(60)).await;
+    assert_eq!(failed.status, "failed", "{failed:?}");
+    assert!(
+        failed
+            .failure_reason
+            .as_deref()
+            .unwrap()
+            .contains("refused"),
+        "{failed:?}"
+    );
+
+    let (ok, listed) = site.run(&["jobs", "dead"]);
+    assert!(ok);
+    let line = listed
+        .lines()
+        .find(|l| l.contains("photo.generate"))
+        .unwrap_or_else(|| panic!("no dead photo job in:\n{listed}"));
+    let id = line.split_whitespace().next().unwrap().to_string();
+    assert!(line.contains("NSFW content detected"), "{line}");
+
+    let (ok, _) = site.run(&["jobs", "retry", "no-such-job"]);
+    assert!(!ok, "retrying an unknown job must fail");
+    let (ok, said) = site.run(&["jobs", "retry", &id]);
+    assert!(ok, "{said}");
+    assert!(said.contains(&id), "{said}");
+
+    // The running worker takes it again: now Replicate draws it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while site.photo().await.status != "ready" {
+        assert!(
+            Instant::now() < deadline,
+            "the retried job did not complete"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(replicate.creates.load(Ordering::SeqCst), 2);
+    wait_until_empty(&site).await;
+    let (ok, listed) = site.run(&["jobs", "dead"]);
+    assert!(ok);
+    assert_eq!(listed, "no dead jobs\n");
+    signal(&worker, "TERM");
+    assert!(exit_within(&mut worker, Duration::from_secs(30)).success());
+    site.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_job_is_listed_and_retried_from_the_command_line_on_the_embedded_queue() {
+    a_dead_job_is_listed_and_retried_from_the_command_line(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_job_is_listed_and_retried_from_the_command_line_on_redis() {
+    a_dead_job_is_listed_and_retried_from_the_command_line(Some(redis::url())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
