@@ -9,6 +9,21 @@ pub use crate::bindings::base::ava::plugin::image_types::{
     GeneratedImage, ImageBytes, ImageData, ImageOutput, ImageRequest,
 };
 
+/// `image/png`, `image/jpeg` or `image/webp` for bytes of that format, from their first
+/// bytes. The bytes decide, not a `Content-Type` header: the host stores images and serves
+/// them to browsers with this type.
+pub fn sniff_content_type(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
 /// An image provider plugin. Export it with
 /// [`export_image_provider!`](crate::export_image_provider).
 #[cfg(feature = "image-provider")]
@@ -74,4 +89,29 @@ macro_rules! export_image_provider {
             __AvaImageProviderExport with_types_in $crate::__bindings::image_provider
         );
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_three_formats_are_recognised_by_their_bytes_and_others_are_not() {
+        assert_eq!(
+            sniff_content_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            Some("image/png")
+        );
+        assert_eq!(
+            sniff_content_type(&[0xFF, 0xD8, 0xFF, 0xDB]),
+            Some("image/jpeg")
+        );
+        assert_eq!(
+            sniff_content_type(b"RIFF\x24\0\0\0WEBPVP8 "),
+            Some("image/webp")
+        );
+        assert_eq!(sniff_content_type(b"GIF89a"), None);
+        assert_eq!(sniff_content_type(b"RIFF\x24\0\0\0WAVE"), None);
+        assert_eq!(sniff_content_type(b"<html>"), None);
+        assert_eq!(sniff_content_type(b""), None);
+    }
 }

@@ -282,10 +282,13 @@ impl Images {
                     .1
             }
         };
-        let content_type = sniff_image_type(&data).ok_or_else(|| CallError::Plugin {
-            plugin: self.name().to_string(),
-            error: PluginError::Internal("the image is not a PNG, JPEG or WebP file".to_string()),
-        })?;
+        let content_type =
+            ava_sdk::images::sniff_content_type(&data).ok_or_else(|| CallError::Plugin {
+                plugin: self.name().to_string(),
+                error: PluginError::Internal(
+                    "the image is not a PNG, JPEG or WebP file".to_string(),
+                ),
+            })?;
         Ok(GeneratedImage {
             image: ImageBytes {
                 content_type: content_type.to_string(),
@@ -295,19 +298,6 @@ impl Images {
             model: output.model,
             provider: self.name().to_string(),
         })
-    }
-}
-
-/// The content type of an encoded image, from its magic bytes.
-pub fn sniff_image_type(data: &[u8]) -> Option<&'static str> {
-    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
     }
 }
 

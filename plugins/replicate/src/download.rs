@@ -7,7 +7,6 @@ use ava_sdk::{HttpError, PluginError};
 use base64::Engine;
 use url::Url;
 
-use crate::image_type;
 use crate::settings::API_TOKEN;
 
 /// How long one output file may take to arrive. Images are a few MB at most.
@@ -23,7 +22,7 @@ pub fn fetch(output: &str, api_base: &str) -> Result<ImageBytes, PluginError> {
         Some(data_url) => (decode_data_url(data_url)?, None),
         None => download(output, api_base)?,
     };
-    let content_type = image_type::sniff(&data).ok_or_else(|| {
+    let content_type = ava_sdk::images::sniff_content_type(&data).ok_or_else(|| {
         let declared = declared.map_or_else(String::new, |t| format!(" (served as {t})"));
         PluginError::upstream(
             None,

@@ -10,7 +10,6 @@ mod api_error;
 mod aspect;
 mod client;
 mod download;
-mod image_type;
 mod input;
 mod lifecycle;
 mod prediction;

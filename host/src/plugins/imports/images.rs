@@ -37,25 +37,3 @@ fn unavailable(message: String) -> PluginError {
         retry_after_ms: None,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::plugins::handles::sniff_image_type;
-
-    #[test]
-    fn image_types_are_recognised_by_their_bytes() {
-        assert_eq!(
-            sniff_image_type(b"\x89PNG\r\n\x1a\nrest"),
-            Some("image/png")
-        );
-        assert_eq!(
-            sniff_image_type(&[0xFF, 0xD8, 0xFF, 0xE0]),
-            Some("image/jpeg")
-        );
-        assert_eq!(
-            sniff_image_type(b"RIFF\0\0\0\0WEBPVP8 "),
-            Some("image/webp")
-        );
-        assert_eq!(sniff_image_type(b"<html>"), None);
-    }
-}
