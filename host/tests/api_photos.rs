@@ -145,6 +145,7 @@ async fn ask_for_a_photo(app: &TestApp, token: &str) -> String {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{turn}");
+    assert_eq!(turn["reply"]["photo"]["status"], "pending", "{turn}");
     turn["reply"]["photo"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("the reply sends no photo: {turn}"))
@@ -227,6 +228,8 @@ async fn the_photo_pipeline_serves_the_owner_only(backend: Backend, queue: Queue
     let (_, page) = app.get("/messages", &token).await;
     let reply = page["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(reply["photo"]["id"], id);
+    assert_eq!(reply["photo"]["status"], "ready");
+    assert_eq!(reply["photo"]["image_url"], format!("/photos/{id}/image"));
     assert_eq!(one["message_id"], reply["id"]);
 
     let image = app
@@ -312,6 +315,11 @@ async fn a_photo_that_cannot_be_drawn_fails_after_its_attempts(backend: Backend,
 
     let failed = events.photo(&id, Duration::from_secs(30)).await;
     assert_eq!(failed["status"], "failed", "{failed}");
+    let (_, page) = app.get("/messages", &token).await;
+    let reply = page["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(reply["photo"]["status"], "failed");
+    assert_eq!(reply["photo"]["image_url"], Value::Null);
+    assert_eq!(reply["photo"]["failure_reason"], failed["failure_reason"]);
     let reason = failed["failure_reason"].as_str().unwrap();
     assert!(reason.contains("could not be made"), "{reason}");
     let (status, body) = app.get(&format!("/photos/{id}/image"), &token).await;

@@ -60,9 +60,19 @@ async fn page(
         }
         _ => None,
     };
+    // The photos the page's replies send, with their state, in one query.
+    let photo_ids: Vec<&str> = messages
+        .iter()
+        .filter_map(|m| m.photo_id.as_deref())
+        .collect();
+    let photos = state.photos.by_ids(&user.id, &photo_ids).await?;
+    let views: Vec<Value> = messages
+        .iter()
+        .map(|m| views::message_with_photo(m, m.photo_id.as_ref().and_then(|id| photos.get(id))))
+        .collect();
     Ok(Json(json!({
         "persona_id": persona_id,
-        "messages": messages.iter().map(views::message).collect::<Vec<_>>(),
+        "messages": views,
         "next_cursor": next_cursor,
     })))
 }

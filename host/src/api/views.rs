@@ -71,11 +71,21 @@ pub fn subscription(s: Option<&Subscription>) -> Value {
 }
 
 pub fn message(m: &Message) -> Value {
+    message_with_photo(m, None)
+}
+
+/// A message, with the state of the photo it sends when known (`photo` is that photo's
+/// row); a photo just asked for is `pending`.
+pub fn message_with_photo(m: &Message, photo: Option<&crate::db::photos::Photo>) -> Value {
     let photo = (m.photo_prompt.is_some() || m.photo_id.is_some()).then(|| {
+        let status = photo.map_or("pending", |p| p.status.as_str());
         json!({
             "id": m.photo_id,
             "caption": m.photo_caption,
             "prompt": m.photo_prompt,
+            "status": status,
+            "image_url": (status == "ready").then(|| format!("/photos/{}/image", m.photo_id.as_deref().unwrap_or_default())),
+            "failure_reason": photo.and_then(|p| p.failure_reason.clone()),
         })
     });
     json!({

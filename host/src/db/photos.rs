@@ -98,6 +98,36 @@ pub async fn get<'e>(
     .await?)
 }
 
+/// The photos `ids` of `user_id` (those that exist).
+pub async fn get_many<'e>(
+    e: impl Executor<'e, Database = Any>,
+    backend: Backend,
+    user_id: &str,
+    ids: &[&str],
+) -> DbResult<Vec<Photo>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    };
+    let sql = format!(
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM photos WHERE user_id = {} AND id IN {}"
+        ),
+        first,
+        tuples(backend, 1, ids.len(), 2)
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(e).await?)
+}
+
 /// The photo `id`, with the current appearance prompt of its persona (a job draws the
 /// persona as it looks now).
 pub async fn get_for_job<'e>(

@@ -59,6 +59,21 @@ impl Photos {
             .ok_or(PhotoError::NotFound)
     }
 
+    /// The user's photos among `ids`, by id.
+    pub async fn by_ids(
+        &self,
+        user_id: &str,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Photo>, PhotoError> {
+        Ok(
+            db::photos::get_many(self.db.pool(), self.db.backend(), user_id, ids)
+                .await?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
+        )
+    }
+
     /// The image of the user's ready photo `id`: its content type and bytes.
     pub async fn image(&self, user_id: &str, id: &str) -> Result<(Photo, Vec<u8>), PhotoError> {
         let photo = self.get(user_id, id).await?;
