@@ -177,6 +177,18 @@ impl From<HttpResponse> for Response {
 }
 
 impl Response {
+    /// A response with these parts: what a fake server answers in tests.
+    pub fn new(status: u16, headers: &[(&str, &str)], body: &str) -> Self {
+        Self {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
     /// The first value of header `name`, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
@@ -330,17 +342,6 @@ impl StreamingResponse {
 mod tests {
     use super::*;
 
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
     #[test]
     fn form_body_is_urlencoded_in_order() {
         let req = Request::post("https://x.test/").form([("a[0]", "b c"), ("mode", "sub&x")]);
@@ -380,7 +381,7 @@ mod tests {
 
     #[test]
     fn rate_limit_becomes_unavailable_with_retry_after() {
-        let err = response(429, &[("Retry-After", "2")], "slow down")
+        let err = Response::new(429, &[("Retry-After", "2")], "slow down")
             .error_for_status()
             .unwrap_err();
         assert_eq!(err, PluginError::unavailable("slow down", Some(2000)));
@@ -388,13 +389,13 @@ mod tests {
 
     #[test]
     fn retry_after_ms_header_wins() {
-        let r = response(429, &[("retry-after-ms", "150"), ("Retry-After", "9")], "");
+        let r = Response::new(429, &[("retry-after-ms", "150"), ("Retry-After", "9")], "");
         assert_eq!(r.retry_after_ms(), Some(150));
     }
 
     #[test]
     fn rejected_credentials_become_unauthorized() {
-        let err = response(401, &[], "bad key")
+        let err = Response::new(401, &[], "bad key")
             .error_for_status()
             .unwrap_err();
         assert!(matches!(err, PluginError::Unauthorized(m) if m == "bad key"));
@@ -402,7 +403,7 @@ mod tests {
 
     #[test]
     fn server_errors_carry_status() {
-        let err = response(500, &[], "").error_for_status().unwrap_err();
+        let err = Response::new(500, &[], "").error_for_status().unwrap_err();
         assert_eq!(
             err,
             PluginError::upstream(Some(500), None, "empty response body")
@@ -411,7 +412,7 @@ mod tests {
 
     #[test]
     fn malformed_json_is_an_upstream_error() {
-        let err = response(200, &[], "<html>")
+        let err = Response::new(200, &[], "<html>")
             .json::<serde_json::Value>()
             .unwrap_err();
         assert!(matches!(err, PluginError::Upstream(u) if u.message.contains("malformed JSON")));

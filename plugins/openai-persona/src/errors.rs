@@ -177,17 +177,6 @@ pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
     #[test]
     fn openai_reset_durations_parse_to_milliseconds() {
         assert_eq!(parse_duration_ms("1s"), Some(1_000));
@@ -208,7 +197,7 @@ mod tests {
 
     #[test]
     fn the_longer_of_the_two_resets_is_used() {
-        let r = response(
+        let r = Response::new(
             429,
             &[
                 ("x-ratelimit-reset-requests", "20ms"),
@@ -224,7 +213,7 @@ mod tests {
 
     #[test]
     fn an_exhausted_quota_is_not_a_rate_limit() {
-        let r = response(
+        let r = Response::new(
             429,
             &[("Retry-After", "1")],
             r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#,
@@ -237,7 +226,7 @@ mod tests {
 
     #[test]
     fn ollama_string_errors_keep_their_message() {
-        let r = response(404, &[], r#"{"error":"model \"llama9\" not found"}"#);
+        let r = Response::new(404, &[], r#"{"error":"model \"llama9\" not found"}"#);
         assert_eq!(
             from_response(&r),
             PluginError::upstream(Some(404), None, "model \"llama9\" not found")
@@ -246,7 +235,7 @@ mod tests {
 
     #[test]
     fn numeric_codes_and_vllm_wording_are_understood() {
-        let r = response(
+        let r = Response::new(
             400,
             &[],
             r#"{"object":"error","message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError","code":400}"#,
@@ -259,7 +248,7 @@ mod tests {
 
     #[test]
     fn html_error_pages_are_not_shown_as_messages() {
-        let r = response(502, &[], "<html><body>Bad Gateway</body></html>");
+        let r = Response::new(502, &[], "<html><body>Bad Gateway</body></html>");
         assert_eq!(
             from_response(&r),
             PluginError::upstream(Some(502), None, "the API failed with HTTP 502")

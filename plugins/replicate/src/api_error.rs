@@ -74,20 +74,9 @@ pub fn malformed(status: u16, detail: impl std::fmt::Display) -> PluginError {
 mod tests {
     use super::*;
 
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
     #[test]
     fn the_detail_is_preferred_over_the_title() {
-        let err = from_response(&response(
+        let err = from_response(&Response::new(
             404,
             &[],
             r#"{"title":"Not found","detail":"The requested resource could not be found.","status":404}"#,
@@ -104,7 +93,7 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_replicates_json_still_names_the_status() {
-        let err = from_response(&response(502, &[], "<html>Bad Gateway</html>"));
+        let err = from_response(&Response::new(502, &[], "<html>Bad Gateway</html>"));
         assert_eq!(
             err,
             PluginError::unavailable("Replicate answered HTTP 502", Some(DEFAULT_RETRY_AFTER_MS))
@@ -113,7 +102,7 @@ mod tests {
 
     #[test]
     fn out_of_credit_is_final() {
-        let err = from_response(&response(
+        let err = from_response(&Response::new(
             402,
             &[],
             r#"{"title":"Insufficient credit","detail":"You have insufficient credit to run this model.","status":402}"#,

@@ -73,20 +73,9 @@ pub fn malformed(detail: impl std::fmt::Display) -> PluginError {
 mod tests {
     use super::*;
 
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
     #[test]
     fn an_error_without_code_uses_its_type() {
-        let err = from_response(&response(
+        let err = from_response(&Response::new(
             400,
             &[],
             r#"{"error":{"type":"invalid_request_error","message":"Missing required param: customer."}}"#,
@@ -103,7 +92,7 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_stripes_json_still_names_the_status() {
-        let err = from_response(&response(502, &[], "<html>Bad Gateway</html>"));
+        let err = from_response(&Response::new(502, &[], "<html>Bad Gateway</html>"));
         assert_eq!(
             err,
             PluginError::unavailable("Stripe answered HTTP 502", None)
@@ -112,7 +101,7 @@ mod tests {
 
     #[test]
     fn a_forbidden_restricted_key_is_unauthorized() {
-        let err = from_response(&response(
+        let err = from_response(&Response::new(
             403,
             &[],
             r#"{"error":{"type":"invalid_request_error","message":"The provided key 'rk_test_***' does not have the required permissions for this endpoint."}}"#,
