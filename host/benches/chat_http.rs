@@ -15,7 +15,6 @@ use std::process::Command;
 use std::sync::Arc;
 
 use ava_host::app::App;
-use ava_host::config::Settings;
 use ava_host::db::subscriptions::Subscription;
 use axum::Router;
 use axum::http::HeaderMap;
@@ -107,20 +106,7 @@ async fn start(dir: &Path, database_url: Option<String>, users: usize) -> (App, 
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let settings = Settings {
-        addr,
-        data_dir: dir.join("data"),
-        config,
-        database_url,
-        redis_url: None,
-        redis_prefix: "ava".into(),
-        public_url: None,
-        operator_token: None,
-        sentry_dsn: None,
-        app_env: "production".into(),
-        log: "error".into(),
-        worker: Default::default(),
-    };
+    let settings = support::settings(addr, dir.join("data"), config, database_url);
     let app = App::start(settings).await.unwrap();
     let state = app.state.clone();
 

@@ -40,21 +40,15 @@ fn settings(
         config.replace("{plugins}", &plugins_dir().display().to_string()),
     )
     .unwrap();
-    let mut settings = Settings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.join("data"),
-        config: path,
+    let mut settings = support::settings(
+        "127.0.0.1:0".parse().unwrap(),
+        dir.join("data"),
+        path,
         database_url,
-        redis_url,
-        // Its own keys, so a run never meets another's jobs.
-        redis_prefix: format!("ava-bench-{}", std::process::id()),
-        public_url: None,
-        operator_token: None,
-        sentry_dsn: None,
-        app_env: "production".into(),
-        log: "error".into(),
-        worker: Default::default(),
-    };
+    );
+    settings.redis_url = redis_url;
+    // Its own keys, so a run never meets another's jobs.
+    settings.redis_prefix = format!("ava-bench-{}", std::process::id());
     settings.worker.worker_concurrency = env_or("AVA_BENCH_CONCURRENCY", 64);
     settings
 }

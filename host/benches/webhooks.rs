@@ -21,7 +21,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ava_host::app::App;
-use ava_host::config::Settings;
 use ava_host::db::users::{self, User};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -57,20 +56,7 @@ async fn start(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let data_dir = dir.join("data");
-    let settings = Settings {
-        addr,
-        data_dir: data_dir.clone(),
-        config,
-        database_url,
-        redis_url: None,
-        redis_prefix: "ava".into(),
-        public_url: None,
-        operator_token: None,
-        sentry_dsn: None,
-        app_env: "production".into(),
-        log: "error".into(),
-        worker: Default::default(),
-    };
+    let settings = support::settings(addr, data_dir.clone(), config, database_url);
     let app = App::start(settings).await.unwrap();
     let db = &app.state.db;
     let mut tx = db.write().await.unwrap();

@@ -104,36 +104,39 @@ impl Drop for App {
     }
 }
 
-/// The job queue and the photo bus for these settings: Redis when `REDIS_URL` is set,
-/// otherwise the database and this process.
-pub async fn queue_and_bus(
-    settings: &Settings,
-    db: &Db,
-    feed: &PhotoFeed,
-) -> anyhow::Result<(Arc<dyn Queue>, Arc<dyn PhotoBus>)> {
+/// The job queue for these settings: the Redis stream (with the database's jobs table as
+/// its outbox) when `REDIS_URL` is set, otherwise the jobs table itself.
+pub async fn job_queue(settings: &Settings, db: &Db) -> anyhow::Result<Arc<dyn Queue>> {
     let visibility = Duration::from_secs(settings.worker.job_visibility_seconds.max(1));
     let outbox = SqlQueue::new(db.clone(), visibility);
-    match &settings.redis_url {
-        None => Ok((outbox, Arc::new(LocalBus(feed.clone())))),
-        Some(url) => {
-            let prefix = &settings.redis_prefix;
-            let queue = RedisQueue::connect(
-                url,
-                RedisQueueOptions {
-                    prefix: format!("{prefix}:jobs"),
-                    visibility,
-                    outbox: Some(outbox),
-                    ..RedisQueueOptions::default()
-                },
-            )
-            .await
-            .context("cannot reach Redis for the job queue")?;
-            let bus = RedisBus::connect(url, &format!("{prefix}:photos"), feed.clone())
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot reach Redis for photo events: {e}"))?;
-            Ok((queue, Arc::new(bus)))
-        }
-    }
+    let Some(url) = &settings.redis_url else {
+        return Ok(outbox);
+    };
+    let queue = RedisQueue::connect(
+        url,
+        RedisQueueOptions {
+            prefix: format!("{}:jobs", settings.redis_prefix),
+            visibility,
+            outbox: Some(outbox),
+            ..RedisQueueOptions::default()
+        },
+    )
+    .await
+    .context("cannot reach Redis for the job queue")?;
+    Ok(queue)
+}
+
+/// Where photo events are published: Redis pub/sub when `REDIS_URL` is set (every process
+/// hears them), otherwise straight into this process's `feed`.
+pub async fn photo_bus(settings: &Settings, feed: &PhotoFeed) -> anyhow::Result<Arc<dyn PhotoBus>> {
+    let Some(url) = &settings.redis_url else {
+        return Ok(Arc::new(LocalBus(feed.clone())));
+    };
+    let channel = format!("{}:photos", settings.redis_prefix);
+    let bus = RedisBus::connect(url, &channel, feed.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach Redis for photo events: {e}"))?;
+    Ok(Arc::new(bus))
 }
 
 impl App {
@@ -149,11 +152,11 @@ impl App {
         let config = source.read()?;
         let db = database(&settings).await?;
         let photo_feed = PhotoFeed::default();
-        let (queue, bus) = queue_and_bus(&settings, &db, &photo_feed).await?;
+        let queue = job_queue(&settings, &db).await?;
         let photos = Photos::new(
             db.clone(),
             Arc::new(DiskStorage::new(settings.photos_dir())),
-            bus,
+            photo_bus(&settings, &photo_feed).await?,
         );
         let services = Services {
             kv: Arc::new(SqlKv::new(db.clone())),

@@ -199,10 +199,7 @@ config = {{ api_base = "{replicate}", model = "test/portrait", api_token = {{ en
     async fn enqueue(&self, job: NewJob) {
         let mut settings = self.settings();
         settings.data_dir = self.data_dir();
-        let feed = ava_host::photos::events::PhotoFeed::default();
-        let (queue, _) = ava_host::app::queue_and_bus(&settings, &self.db, &feed)
-            .await
-            .unwrap();
+        let queue = ava_host::app::job_queue(&settings, &self.db).await.unwrap();
         queue.enqueue(&[job]).await.unwrap();
     }
 
@@ -392,10 +389,7 @@ async fn wait_until_empty(site: &Site) {
         s.data_dir = site.data_dir();
         s
     };
-    let feed = ava_host::photos::events::PhotoFeed::default();
-    let (queue, _) = ava_host::app::queue_and_bus(&settings, &site.db, &feed)
-        .await
-        .unwrap();
+    let queue = ava_host::app::job_queue(&settings, &site.db).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while queue.depth().await.unwrap() > 0 {
         assert!(Instant::now() < deadline, "the job was not acknowledged");

@@ -37,6 +37,30 @@ pub fn rss_mib() -> (u64, u64) {
     (kib("VmRSS:") / 1024, kib("VmHWM:") / 1024)
 }
 
+/// The settings of a benchmarked server: production logging (errors only), no Redis, no
+/// operator token; callers change what their run needs.
+pub fn settings(
+    addr: std::net::SocketAddr,
+    data_dir: PathBuf,
+    config: PathBuf,
+    database_url: Option<String>,
+) -> ava_host::config::Settings {
+    ava_host::config::Settings {
+        addr,
+        data_dir,
+        config,
+        database_url,
+        redis_url: None,
+        redis_prefix: "ava".into(),
+        public_url: None,
+        operator_token: None,
+        sentry_dsn: None,
+        app_env: "production".into(),
+        log: "error".into(),
+        worker: Default::default(),
+    }
+}
+
 /// Where `scripts/build-plugins.sh` puts the plugins.
 pub fn plugins_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist/plugins")

@@ -118,7 +118,7 @@ async fn image(
     {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
-    let (photo, bytes) = state.photos.image(&user.id, &id).await?;
+    let bytes = state.photos.image(&photo).await?;
     let content_type = photo
         .content_type
         .as_deref()

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::accounts::validate::Invalid;
 use crate::config::AppConfig;
-use crate::db::group_commit::{TurnRows, TurnWriter};
+use crate::db::group_commit::{self, TurnRows, TurnWriter};
 use crate::db::memories::Memory;
 use crate::db::messages::{self, Message};
 use crate::db::personas::Persona;
@@ -419,11 +419,7 @@ impl Chat {
         if memory.is_none() {
             memories::forget_from(&mut **tx, user_id, &about.persona.id, asked.seq).await?;
         }
-        let pair: Vec<&Message> = rows.messages.iter().collect();
-        messages::insert_many(&mut **tx, backend, &pair).await?;
-        let photos: Vec<&Photo> = rows.photos.iter().collect();
-        crate::db::photos::insert_many(&mut **tx, backend, &photos).await?;
-        crate::db::jobs::insert_many(&mut **tx, backend, &rows.jobs, now_ms()).await?;
+        group_commit::insert_turn(&mut tx, backend, &rows).await?;
         tx.commit().await?;
         self.committed(&rows);
         let [user_message, reply]: [Message; 2] =

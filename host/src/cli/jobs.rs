@@ -1,19 +1,26 @@
 //! `ava jobs dead` and `ava jobs retry ID`: the operator's view of the dead letters.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use crate::app;
 use crate::config::Settings;
-use crate::jobs::DeadJob;
-use crate::photos::events::PhotoFeed;
+use crate::db::Db;
+use crate::jobs::{DeadJob, Queue};
 
 /// How many dead jobs `ava jobs dead` prints.
 const LIST_LIMIT: usize = 1000;
 
+/// The database and the queue the settings name.
+async fn open(settings: &Settings) -> anyhow::Result<(Db, Arc<dyn Queue>)> {
+    let db = app::database(settings).await?;
+    let queue = app::job_queue(settings, &db).await?;
+    Ok((db, queue))
+}
+
 /// Prints the dead jobs, oldest first.
 pub async fn dead(settings: &Settings) -> anyhow::Result<()> {
-    let db = app::database(settings).await?;
-    let (queue, _) = app::queue_and_bus(settings, &db, &PhotoFeed::default()).await?;
+    let (db, queue) = open(settings).await?;
     let dead = queue.dead(LIST_LIMIT).await?;
     print!("{}", table(&dead));
     db.close().await;
@@ -22,8 +29,7 @@ pub async fn dead(settings: &Settings) -> anyhow::Result<()> {
 
 /// Queues the dead job `id` again; false when there is no such dead job.
 pub async fn retry(settings: &Settings, id: &str) -> anyhow::Result<bool> {
-    let db = app::database(settings).await?;
-    let (queue, _) = app::queue_and_bus(settings, &db, &PhotoFeed::default()).await?;
+    let (db, queue) = open(settings).await?;
     let revived = queue.revive(id).await?;
     if revived {
         println!("job {id} queued again");

@@ -58,10 +58,7 @@ pub async fn recorded<'e>(
     }
     // The provider first: it leads the primary key, so this is a lookup per id, not a scan.
     let list = tuples(backend, 1, event_ids.len(), 2);
-    let first = match backend {
-        Backend::Sqlite => "?",
-        Backend::Postgres => "$1",
-    };
+    let first = super::param(backend, 1);
     let sql = format!(
         "SELECT provider, event_id FROM billing_events WHERE provider = {first} AND event_id IN {list}"
     );

@@ -9,8 +9,8 @@
 //! holding any is written in one transaction, so a job never exists without its photo
 //! and messages, nor they without it.
 
-use sqlx::Any;
 use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::messages::{self, Message, ROWS_PER_STATEMENT};
@@ -245,10 +245,25 @@ async fn insert_together(
     rows: &Batch<'_>,
 ) -> DbResult<()> {
     let mut tx = sqlx::Connection::begin(&mut **conn).await?;
-    messages::insert_many(&mut *tx, backend, &rows.messages).await?;
-    photos::insert_many(&mut *tx, backend, &rows.photos).await?;
-    jobs::insert_many(&mut *tx, backend, &rows.jobs, now_ms()).await?;
+    insert_rows(&mut tx, backend, rows).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Stores one turn's rows on `conn`, inside a transaction the caller holds (a rewritten
+/// turn deletes what it replaces in the same one).
+pub async fn insert_turn(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &TurnRows,
+) -> DbResult<()> {
+    insert_rows(conn, backend, &Batch::of([rows])).await
+}
+
+async fn insert_rows(conn: &mut AnyConnection, backend: Backend, rows: &Batch<'_>) -> DbResult<()> {
+    messages::insert_many(&mut *conn, backend, &rows.messages).await?;
+    photos::insert_many(&mut *conn, backend, &rows.photos).await?;
+    jobs::insert_many(&mut *conn, backend, &rows.jobs, now_ms()).await?;
     Ok(())
 }
 

@@ -130,11 +130,8 @@ pub async fn delete_leased<'e>(
     }
     let sql = format!(
         "DELETE FROM jobs WHERE lease = {} AND id IN {}",
-        match backend {
-            Backend::Sqlite => "?",
-            Backend::Postgres => "$1",
-        },
-        in_list(backend, ids.len(), 2)
+        super::param(backend, 1),
+        tuples(backend, 1, ids.len(), 2)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lease);
     for id in ids {
@@ -236,9 +233,4 @@ pub async fn next_due<'e>(e: impl Executor<'e, Database = Any>) -> DbResult<Opti
             .fetch_one(e)
             .await?;
     Ok(next)
-}
-
-/// `(p, p, ...)` for `n` parameters numbered from `first` on PostgreSQL.
-fn in_list(backend: Backend, n: usize, first: usize) -> String {
-    tuples(backend, 1, n, first)
 }

@@ -243,6 +243,15 @@ pub fn tuples(backend: Backend, rows: usize, cols: usize, first: usize) -> Strin
     sql
 }
 
+/// Parameter `n` (1-based) of a statement that also uses [`tuples`]: `$n` on PostgreSQL,
+/// an anonymous `?` on SQLite (anonymous parameters are numbered in order of appearance).
+pub fn param(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
 /// A flag as stored (INTEGER 0/1 works on both databases; booleans do not).
 pub fn flag(value: bool) -> i64 {
     i64::from(value)

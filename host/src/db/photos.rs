@@ -108,10 +108,7 @@ pub async fn get_many<'e>(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let first = match backend {
-        Backend::Sqlite => "?",
-        Backend::Postgres => "$1",
-    };
+    let first = super::param(backend, 1);
     let sql = format!(
         concat!(
             "SELECT ",
@@ -190,19 +187,20 @@ pub struct StoredImage<'a> {
     pub seed: Option<i64>,
 }
 
-/// Marks photo `id` ready with its image; false when it is ready already (or gone). A
-/// failed photo becomes ready: a later attempt did draw it.
+/// Marks photo `id` ready with its image: the photo as it is now, or none when it was
+/// ready already (or is gone). A failed photo becomes ready: a later attempt did draw it.
 pub async fn mark_ready<'e>(
     e: impl Executor<'e, Database = Any>,
     id: &str,
     image: &StoredImage<'_>,
     now: i64,
-) -> DbResult<bool> {
-    let done = sqlx::query(
+) -> DbResult<Option<Photo>> {
+    Ok(sqlx::query_as(concat!(
         "UPDATE photos SET status = 'ready', content_type = $1, byte_size = $2, \
          storage_key = $3, provider = $4, model = $5, seed = COALESCE($6, seed), \
-         failure_reason = NULL, updated_at = $7 WHERE id = $8 AND status <> 'ready'",
-    )
+         failure_reason = NULL, updated_at = $7 WHERE id = $8 AND status <> 'ready' RETURNING ",
+        columns!()
+    ))
     .bind(image.content_type)
     .bind(image.byte_size)
     .bind(image.storage_key)
@@ -211,26 +209,26 @@ pub async fn mark_ready<'e>(
     .bind(image.seed)
     .bind(now)
     .bind(id)
-    .execute(e)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(e)
+    .await?)
 }
 
-/// Marks the pending photo `id` failed; false when it is not pending.
+/// Marks the pending photo `id` failed: the photo as it is now, or none when it was not
+/// pending.
 pub async fn mark_failed<'e>(
     e: impl Executor<'e, Database = Any>,
     id: &str,
     reason: &str,
     now: i64,
-) -> DbResult<bool> {
-    let done = sqlx::query(
+) -> DbResult<Option<Photo>> {
+    Ok(sqlx::query_as(concat!(
         "UPDATE photos SET status = 'failed', failure_reason = $1, updated_at = $2 \
-         WHERE id = $3 AND status = 'pending'",
-    )
+         WHERE id = $3 AND status = 'pending' RETURNING ",
+        columns!()
+    ))
     .bind(reason)
     .bind(now)
     .bind(id)
-    .execute(e)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(e)
+    .await?)
 }

@@ -174,10 +174,7 @@ pub async fn by_provider_ids<'e>(
         n => format!("{column} IN {}", tuples(backend, 1, n, first)),
     };
     // The provider leads both indexes: (provider, subscription_id), (provider, customer_id).
-    let first = match backend {
-        Backend::Sqlite => "?",
-        Backend::Postgres => "$1",
-    };
+    let first = super::param(backend, 1);
     let sql = format!(
         "SELECT user_id, provider, customer_id, subscription_id, status, current_period_end,
             cancel_at_period_end, price_id, state_as_of, updated_at

@@ -74,15 +74,12 @@ impl Photos {
         )
     }
 
-    /// The image of the user's ready photo `id`: its content type and bytes.
-    pub async fn image(&self, user_id: &str, id: &str) -> Result<(Photo, Vec<u8>), PhotoError> {
-        let photo = self.get(user_id, id).await?;
-        let key = match (&photo.status[..], &photo.storage_key) {
-            ("ready", Some(key)) => key.clone(),
-            _ => return Err(PhotoError::NotReady(photo.status.clone())),
-        };
-        let bytes = self.storage.get(&key).await?;
-        Ok((photo, bytes))
+    /// The image bytes of `photo` (read by the caller), when it is ready.
+    pub async fn image(&self, photo: &Photo) -> Result<Vec<u8>, PhotoError> {
+        match (&photo.status[..], &photo.storage_key) {
+            ("ready", Some(key)) => Ok(self.storage.get(key).await?),
+            _ => Err(PhotoError::NotReady(photo.status.clone())),
+        }
     }
 
     /// Marks the pending photo `id` failed (the job that drew it was given up) and tells
@@ -92,22 +89,18 @@ impl Photos {
             let _lock = self.db.statement_lock().await;
             db::photos::mark_failed(self.db.pool(), id, reason, now_ms()).await?
         };
-        if failed {
-            self.announce(id).await;
+        match failed {
+            Some(photo) => {
+                self.announce(photo).await;
+                Ok(true)
+            }
+            None => Ok(false),
         }
-        Ok(failed)
     }
 
     /// Publishes the photo's new state to its owner's streams, wherever they are.
-    async fn announce(&self, id: &str) {
-        let photo = match db::photos::get_for_job(self.db.pool(), id).await {
-            Ok(Some((photo, _))) => photo,
-            Ok(None) => return,
-            Err(err) => {
-                tracing::warn!(photo = id, error = %err, "cannot read a photo to announce it");
-                return;
-            }
-        };
+    async fn announce(&self, photo: Photo) {
+        let id = photo.id.clone();
         let event = PhotoEvent {
             user_id: photo.user_id,
             photo_id: photo.id,
@@ -118,7 +111,7 @@ impl Photos {
         };
         // The row is the truth: a lost event only delays the SPA until it lists again.
         if let Err(err) = self.bus.publish(event).await {
-            tracing::warn!(photo = id, error = %err, "cannot publish a photo event");
+            tracing::warn!(photo = %id, error = %err, "cannot publish a photo event");
         }
     }
 }
@@ -192,9 +185,9 @@ impl PhotoStore for Photos {
                 .await
                 .map_err(plugin_error)?
         };
-        if changed {
+        if let Some(photo) = changed {
             metrics::counter!("ava_photos_total", "status" => "ready").increment(1);
-            self.announce(id).await;
+            self.announce(photo).await;
         }
         Ok(())
     }
