@@ -9,6 +9,7 @@
 //! two threads, start-to-ready with cached plugins and the first compile time of each plugin.
 //!
 //! Run: `scripts/build-plugins.sh && cargo bench -p ava-host --bench plugin_call`.
+//! `AVA_BENCH_ONLY=persona` measures only the persona reply, ten times over (for a profiler).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -224,6 +225,13 @@ fn main() {
         &dir.path().join("cache"),
         BENCH_CONFIG,
     ));
+    if std::env::var("AVA_BENCH_ONLY").as_deref() == Ok("persona") {
+        // Only the persona reply, for long enough to profile it.
+        for _ in 0..10 {
+            persona_reply(&rt, &registry);
+        }
+        return;
+    }
     let noop: Arc<LoadedPlugin> = registry.current().plugin("noop-job").unwrap().clone();
     let misbehave: Arc<LoadedPlugin> = registry.current().plugin("misbehave").unwrap().clone();
 
@@ -260,15 +268,19 @@ fn main() {
             plugin.metadata().await.unwrap();
         }
     });
+    persona_reply(&rt, &registry);
+    startup_and_compile(&rt);
+}
+
+fn persona_reply(rt: &tokio::runtime::Runtime, registry: &Registry) {
     let persona = registry.current().persona_named("local-persona").unwrap();
     let request = Arc::new(chat_request());
-    report("local-persona reply (a real turn)", &rt, move || {
+    report("local-persona reply (a real turn)", rt, move || {
         let (persona, request) = (persona.clone(), request.clone());
         async move {
             persona.reply(&request).await.unwrap();
         }
     });
-    startup_and_compile(&rt);
 }
 
 /// A chat turn with a full persona card and a 20-message history, as the host sends.

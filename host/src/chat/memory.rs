@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::{Chat, ChatResult, wit_persona};
 use crate::db::memories::{self, Memory};
+use crate::db::messages::Message;
 use crate::db::personas::Persona;
 use crate::db::{messages, now_ms};
 use crate::plugins::CallError;
@@ -23,6 +24,13 @@ pub struct Snapshot {
     pub memory: Option<Memory>,
     /// The conversation's last `seq` after that turn.
     pub last_seq: i64,
+    /// The messages to fold, when the turn's cache held them all; read otherwise.
+    pub older: Option<Vec<Message>>,
+}
+
+/// How many messages a cached conversation keeps: the window, and a batch behind it.
+pub fn cached_messages(config: &crate::config::AppConfig) -> usize {
+    config.history_window as usize + config.summarize_batch.max(1) as usize
 }
 
 /// Whether a conversation whose memory covers up to `through_seq` and whose last message is
@@ -56,17 +64,17 @@ pub async fn fold(chat: &Chat, snapshot: Snapshot) -> ChatResult<bool> {
         mode,
         memory,
         last_seq,
+        older,
     } = snapshot;
     let db = chat.db();
     let after = memory.as_ref().map_or(0, |m| m.through_seq);
-    let older = messages::range(
-        db.pool(),
-        &user_id,
-        &persona.id,
-        after,
-        last_seq - i64::from(chat.config().history_window),
-    )
-    .await?;
+    let older = match older {
+        Some(older) => older,
+        None => {
+            let through = last_seq - i64::from(chat.config().history_window);
+            messages::range(db.pool(), &user_id, &persona.id, after, through).await?
+        }
+    };
     let Some(last_folded) = older.last().cloned() else {
         return Ok(false);
     };
@@ -90,18 +98,21 @@ pub async fn fold(chat: &Chat, snapshot: Snapshot) -> ChatResult<bool> {
         through_seq: last_folded.seq,
     };
 
-    // Stored under the turn lock, and only if the folded messages are still what they were:
-    // an edit meanwhile rewrote the conversation this summary describes.
+    // Stored under the turn lock, and only if the last folded message is still what it was
+    // (the statement checks): an edit meanwhile rewrote the conversation this summary
+    // describes.
     let mut user = chat.users().lock(&user_id).await;
-    let unchanged = messages::get(db.pool(), &user_id, &last_folded.id)
-        .await?
-        .is_some_and(|now| now.seq == last_folded.seq && now.content == last_folded.content);
-    if !unchanged {
-        return Ok(false);
-    }
-    let mut tx = db.write().await?;
-    let advanced = memories::advance(&mut **tx, &user_id, &persona.id, &memory, now_ms()).await?;
-    tx.commit().await?;
+    let lock = db.statement_lock().await;
+    let advanced = memories::advance(
+        db.pool(),
+        &user_id,
+        &persona.id,
+        &memory,
+        &last_folded,
+        now_ms(),
+    )
+    .await?;
+    drop(lock);
     if advanced {
         user.remember_memory(&persona.id, memory);
     }

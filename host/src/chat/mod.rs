@@ -217,12 +217,13 @@ impl Chat {
             .await?
             .ok_or(ChatError::NotFound("persona"))?;
         let after = memory.as_ref().map_or(0, |m| m.through_seq);
+        // The window and the batch behind it, so the next fold reads nothing.
         let window = messages::recent(
             pool,
             user_id,
             persona_id,
             after,
-            i64::from(self.config.history_window),
+            memory::cached_messages(&self.config) as i64,
         )
         .await?;
         // The window holds the newest messages; only an empty one needs asking.
@@ -271,6 +272,7 @@ impl Chat {
             .ok_or(ChatError::NotFound("persona"))?
             .to_string();
 
+        let window = self.config.history_window as usize;
         let mut raced = false;
         loop {
             let mut conv = match user.take_conversation(&persona_id) {
@@ -279,7 +281,7 @@ impl Chat {
             };
             let about = Conversation::new(&context, &conv.persona, conv.memory.as_ref());
             let reply = self
-                .ask(about, conv.window.make_contiguous(), text, &delivery)
+                .ask(about, conv.recent(window), text, &delivery)
                 .await?;
             let rows = self.turn_rows(
                 user_id,
@@ -293,7 +295,7 @@ impl Chat {
                 Ok(rows) => {
                     self.committed(&rows);
                     let pair = rows.messages;
-                    conv.push(&pair, self.config.history_window as usize);
+                    conv.push(&pair, memory::cached_messages(&self.config));
                     let through = conv.memory.as_ref().map_or(0, |m| m.through_seq);
                     let fold = memory::due(&self.config, through, conv.last_seq).then(|| {
                         memory::Snapshot {
@@ -302,6 +304,7 @@ impl Chat {
                             mode: context.mode.clone(),
                             memory: conv.memory.clone(),
                             last_seq: conv.last_seq,
+                            older: conv.unfolded_through(conv.last_seq - window as i64),
                         }
                     });
                     user.put_conversation(conv);

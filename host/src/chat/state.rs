@@ -12,7 +12,7 @@
 //! 403) are never answered from here: they are re-read first, so a user who just paid
 //! is let in at once.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -29,8 +29,9 @@ use crate::db::preferences::TurnContext;
 pub struct ConversationState {
     pub persona: Persona,
     pub memory: Option<Memory>,
-    /// The newest messages after the memory, oldest first, at most the history window.
-    pub window: VecDeque<Message>,
+    /// The newest messages after the memory, oldest first: the history window and, behind
+    /// it, up to a summarizing batch more, so a fold finds what it folds here.
+    pub window: Vec<Message>,
     /// The highest stored `seq`, 0 for an empty conversation.
     pub last_seq: i64,
     loaded: Instant,
@@ -46,7 +47,7 @@ impl ConversationState {
         Self {
             persona,
             memory,
-            window: window.into(),
+            window,
             last_seq,
             loaded: Instant::now(),
         }
@@ -56,11 +57,29 @@ impl ConversationState {
     pub fn push(&mut self, messages: &[Message], limit: usize) {
         for m in messages {
             self.last_seq = self.last_seq.max(m.seq);
-            self.window.push_back(m.clone());
+            self.window.push(m.clone());
         }
-        while self.window.len() > limit {
-            self.window.pop_front();
-        }
+        let excess = self.window.len().saturating_sub(limit);
+        self.window.drain(..excess);
+    }
+
+    /// The newest `n` messages, oldest first: what a turn shows the persona.
+    pub fn recent(&self, n: usize) -> &[Message] {
+        &self.window[self.window.len().saturating_sub(n)..]
+    }
+
+    /// Every message after the memory up to `through` (inclusive), when the cache holds all
+    /// of them; `None` when older ones were dropped from it (or never loaded).
+    pub fn unfolded_through(&self, through: i64) -> Option<Vec<Message>> {
+        let after = self.memory.as_ref().map_or(0, |m| m.through_seq);
+        let first = self.window.iter().find(|m| m.seq > after)?;
+        (first.seq == after + 1).then(|| {
+            self.window
+                .iter()
+                .filter(|m| m.seq > after && m.seq <= through)
+                .cloned()
+                .collect()
+        })
     }
 }
 
@@ -219,6 +238,54 @@ mod tests {
             display_name: None,
             subscription_status: Some("active".into()),
         }
+    }
+
+    fn conversation(seqs: std::ops::RangeInclusive<i64>, memory_through: i64) -> ConversationState {
+        let messages: Vec<Message> = seqs
+            .map(|seq| Message {
+                id: format!("m{seq}"),
+                user_id: "u".into(),
+                persona_id: "p".into(),
+                seq,
+                role: "user".into(),
+                content: String::new(),
+                mode: "secretary".into(),
+                photo_prompt: None,
+                photo_caption: None,
+                photo_id: None,
+                created_at: 0,
+            })
+            .collect();
+        let last = messages.last().map_or(0, |m| m.seq);
+        let persona = crate::personas::new_persona("u", crate::personas::default_persona());
+        let memory = (memory_through > 0).then(|| Memory {
+            summary: "s".into(),
+            through_seq: memory_through,
+        });
+        ConversationState::new(persona, memory, messages, last)
+    }
+
+    fn seqs(messages: &[Message]) -> Vec<i64> {
+        messages.iter().map(|m| m.seq).collect()
+    }
+
+    #[test]
+    fn a_turn_sees_the_window_and_a_fold_finds_the_batch_behind_it() {
+        let mut conv = conversation(5..=10, 4);
+        assert_eq!(seqs(conv.recent(4)), [7, 8, 9, 10]);
+        assert_eq!(seqs(conv.recent(100)), [5, 6, 7, 8, 9, 10]);
+        assert_eq!(seqs(&conv.unfolded_through(6).unwrap()), [5, 6]);
+
+        // The cache dropped message 5: the fold must read from the database.
+        conv.push(&[], 5);
+        assert_eq!(seqs(&conv.window), [6, 7, 8, 9, 10]);
+        assert_eq!(conv.unfolded_through(6), None);
+        // A conversation without memory folds from its first message.
+        assert_eq!(
+            seqs(&conversation(1..=3, 0).unfolded_through(2).unwrap()),
+            [1, 2]
+        );
+        assert_eq!(conversation(2..=3, 0).unfolded_through(2), None);
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 use sqlx::{Any, Executor};
 
 use super::DbResult;
+use super::messages::Message;
 
 /// A conversation's memory: a summary of every message up to `through_seq`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -11,17 +12,22 @@ pub struct Memory {
     pub through_seq: i64,
 }
 
-/// Stores a newer memory; an older one (lower `through_seq`) never replaces a newer one.
+/// Stores a newer memory whose last folded message is `last`, if that message is still
+/// stored as it was (an edit may have rewritten it meanwhile); an older memory (lower
+/// `through_seq`) never replaces a newer one. One statement: check and write are atomic.
 pub async fn advance<'e>(
     e: impl Executor<'e, Database = Any>,
     user_id: &str,
     persona_id: &str,
     memory: &Memory,
+    last: &Message,
     now: i64,
 ) -> DbResult<bool> {
     let done = sqlx::query(
         "INSERT INTO memories (user_id, persona_id, summary, through_seq, updated_at)
-         VALUES ($1, $2, $3, $4, $5)
+         SELECT $1, $2, $3, $4, $5
+         WHERE EXISTS (SELECT 1 FROM messages WHERE id = $6 AND user_id = $1
+                         AND persona_id = $2 AND seq = $4 AND content = $7)
          ON CONFLICT (user_id, persona_id) DO UPDATE SET summary = excluded.summary,
             through_seq = excluded.through_seq, updated_at = excluded.updated_at
          WHERE memories.through_seq < excluded.through_seq",
@@ -31,6 +37,8 @@ pub async fn advance<'e>(
     .bind(&memory.summary)
     .bind(memory.through_seq)
     .bind(now)
+    .bind(&last.id)
+    .bind(&last.content)
     .execute(e)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -52,4 +60,81 @@ pub async fn forget_from<'e>(
     .execute(e)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Db, messages, new_id};
+
+    fn message(seq: i64, content: &str) -> Message {
+        Message {
+            id: new_id(),
+            user_id: "u".into(),
+            persona_id: "p".into(),
+            seq,
+            role: if seq % 2 == 1 { "user" } else { "assistant" }.into(),
+            content: content.into(),
+            mode: "secretary".into(),
+            photo_prompt: None,
+            photo_caption: None,
+            photo_id: None,
+            created_at: 0,
+        }
+    }
+
+    async fn stored(db: &Db) -> Option<Memory> {
+        sqlx::query_as("SELECT summary, through_seq FROM memories")
+            .fetch_optional(db.pool())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_memory_advances_only_over_unchanged_messages_and_never_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect_embedded(dir.path()).await.unwrap();
+        db.migrate().await.unwrap();
+        let user = crate::db::users::User {
+            id: "u".into(),
+            email: "u@example.com".into(),
+            display_name: None,
+            created_at: 0,
+        };
+        let mut persona = crate::personas::new_persona("u", crate::personas::default_persona());
+        persona.id = "p".into();
+        crate::db::users::insert(db.pool(), &user, "x")
+            .await
+            .unwrap();
+        crate::db::personas::insert(db.pool(), &persona)
+            .await
+            .unwrap();
+        let history: Vec<Message> = (1..=4).map(|s| message(s, &format!("m{s}"))).collect();
+        let rows: Vec<&Message> = history.iter().collect();
+        messages::insert_many(db.pool(), db.backend(), &rows)
+            .await
+            .unwrap();
+        let memory = |summary: &str, through_seq| Memory {
+            summary: summary.into(),
+            through_seq,
+        };
+
+        // The message was edited after the summary was made: nothing is stored.
+        let edited = message(2, "what it said before the edit");
+        let advanced = advance(db.pool(), "u", "p", &memory("old", 2), &edited, 1).await;
+        assert!(!advanced.unwrap());
+        assert_eq!(stored(&db).await, None);
+
+        // As it was: stored, and then a newer memory replaces it.
+        let advanced = advance(db.pool(), "u", "p", &memory("two", 2), &history[1], 1).await;
+        assert!(advanced.unwrap());
+        let advanced = advance(db.pool(), "u", "p", &memory("four", 4), &history[3], 2).await;
+        assert!(advanced.unwrap());
+        assert_eq!(stored(&db).await, Some(memory("four", 4)));
+
+        // An older memory, finishing late, does not replace the newer one.
+        let advanced = advance(db.pool(), "u", "p", &memory("two", 2), &history[1], 3).await;
+        assert!(!advanced.unwrap());
+        assert_eq!(stored(&db).await, Some(memory("four", 4)));
+    }
 }

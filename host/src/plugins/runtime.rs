@@ -16,6 +16,7 @@ use url::Url;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+    ProfilingStrategy,
 };
 
 use super::artifact;
@@ -229,6 +230,11 @@ fn engine_config(max_instances: u32, max_memory_mib: u32) -> Config {
         .async_stack_size(ASYNC_STACK)
         .cranelift_opt_level(OptLevel::Speed)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    // `AVA_WASM_PROFILER=perfmap` writes /tmp/perf-PID.map so `perf report` names the
+    // functions of plugins instead of showing anonymous JIT addresses.
+    if std::env::var("AVA_WASM_PROFILER").as_deref() == Ok("perfmap") {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     config
 }
 

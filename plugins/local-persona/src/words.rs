@@ -27,16 +27,17 @@ pub fn has_phrase(words: &[String], phrase: &str) -> bool {
 }
 
 /// The index of the first word of the first occurrence of `phrase` in `words`.
+///
+/// Called for every phrase of every intent list on each message, so it allocates nothing:
+/// it looks for the phrase's first word, then compares the rest in place.
 pub fn find_phrase(words: &[String], phrase: &str) -> Option<usize> {
-    let needle: Vec<&str> = phrase.split_whitespace().collect();
-    if needle.is_empty() || needle.len() > words.len() {
-        return None;
-    }
-    (0..=words.len() - needle.len()).find(|&i| {
-        needle
-            .iter()
-            .zip(&words[i..])
-            .all(|(n, w)| *n == w.as_str())
+    let mut needle = phrase.split_ascii_whitespace();
+    let first = needle.next()?;
+    (0..words.len()).find(|&i| {
+        words[i] == first && {
+            let mut rest = words[i + 1..].iter();
+            needle.clone().all(|n| rest.next().is_some_and(|w| w == n))
+        }
     })
 }
 
