@@ -73,13 +73,19 @@ pub fn restate(message: &str, persona_name: &str, max_words: usize) -> Restated 
     let truncated = tokens.len() > max_words;
     tokens.truncate(max_words);
     let mut out: Vec<String> = Vec::with_capacity(tokens.len());
+    // Each token's plain form, made once: every swap looks at its neighbours' too.
+    let plains: Vec<String> = tokens.iter().map(|t| plain(t)).collect();
+    let mut previous_out: Option<String> = None;
     for (i, token) in tokens.iter().enumerate() {
         let context = Context {
-            previous_out: out.last().map(|t| plain(t)),
-            previous_in: i.checked_sub(1).map(|j| plain(tokens[j])),
-            next_in: tokens.get(i + 1).map(|t| plain(t)),
+            word: &plains[i],
+            previous_out: previous_out.as_deref(),
+            previous_in: i.checked_sub(1).map(|j| plains[j].as_str()),
+            next_in: plains.get(i + 1).map(String::as_str),
         };
-        out.push(swap(token, &context));
+        let swapped = swap(token, &context);
+        previous_out = Some(plain(&swapped));
+        out.push(swapped);
     }
     let mut text = out.join(" ");
     text = text
@@ -116,11 +122,13 @@ fn plain(token: &str) -> String {
 }
 
 /// The words around the one being swapped.
-struct Context {
+struct Context<'a> {
+    /// The word itself, plain.
+    word: &'a str,
     /// The previous word as already swapped.
-    previous_out: Option<String>,
-    previous_in: Option<String>,
-    next_in: Option<String>,
+    previous_out: Option<&'a str>,
+    previous_in: Option<&'a str>,
+    next_in: Option<&'a str>,
 }
 
 /// Auxiliaries after which "you" is a subject: "can you" → "can I".
@@ -129,7 +137,7 @@ const AUXILIARIES: &[&str] = &[
 ];
 
 /// Swaps one word between speakers, keeping its surrounding punctuation.
-fn swap(token: &str, context: &Context) -> String {
+fn swap(token: &str, context: &Context<'_>) -> String {
     let start = token
         .find(|c: char| c.is_alphanumeric())
         .unwrap_or(token.len());
@@ -141,14 +149,16 @@ fn swap(token: &str, context: &Context) -> String {
         return token.to_string();
     }
     let (pre, word, post) = (&token[..start], &token[start..end], &token[end..]);
-    let previous_out = context.previous_out.as_deref();
-    let next_in = context.next_in.as_deref();
+    let Context {
+        previous_out,
+        next_in,
+        ..
+    } = *context;
     let you_is_subject = matches!(next_in, Some("are" | "were"))
         || context
             .previous_in
-            .as_deref()
             .is_some_and(|p| AUXILIARIES.contains(&p));
-    let replacement = match plain(word).as_str() {
+    let replacement = match context.word {
         "i" | "me" => "you",
         "my" => "your",
         "mine" => "yours",

@@ -4,21 +4,22 @@
 /// `what’s` → `whats`) so contractions match one spelling; every other non-alphanumeric
 /// character separates words.
 pub fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            current.extend(c.to_lowercase());
-        } else if c == '\'' || c == '’' {
-            continue;
-        } else if !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
+    // A word is a run of letters, digits and apostrophes, the apostrophes then dropped.
+    // Most runs are plain ASCII: those are copied and lowercased with one allocation.
+    let apostrophe = |c: char| c == '\'' || c == '’';
+    text.split(|c: char| !c.is_alphanumeric() && !apostrophe(c))
+        .filter_map(|run| {
+            let word = if run.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                run.to_ascii_lowercase()
+            } else {
+                run.chars()
+                    .filter(|&c| !apostrophe(c))
+                    .flat_map(char::to_lowercase)
+                    .collect()
+            };
+            (!word.is_empty()).then_some(word)
+        })
+        .collect()
 }
 
 /// Whether `phrase` (space-separated lowercase words) occurs in `words` as consecutive words.
@@ -210,6 +211,12 @@ mod tests {
     #[test]
     fn apostrophes_join_contractions() {
         assert_eq!(words("I'll see what’s up"), ["ill", "see", "whats", "up"]);
+        assert_eq!(words("rock 'n' roll ''"), ["rock", "n", "roll"]);
+    }
+
+    #[test]
+    fn letters_beyond_ascii_are_words_too() {
+        assert_eq!(words("ÇA va? L’ÉTÉ, 2026"), ["ça", "va", "lété", "2026"]);
     }
 
     #[test]
