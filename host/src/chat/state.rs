@@ -242,19 +242,7 @@ mod tests {
 
     fn conversation(seqs: std::ops::RangeInclusive<i64>, memory_through: i64) -> ConversationState {
         let messages: Vec<Message> = seqs
-            .map(|seq| Message {
-                id: format!("m{seq}"),
-                user_id: "u".into(),
-                persona_id: "p".into(),
-                seq,
-                role: "user".into(),
-                content: String::new(),
-                mode: "secretary".into(),
-                photo_prompt: None,
-                photo_caption: None,
-                photo_id: None,
-                created_at: 0,
-            })
+            .map(|seq| crate::db::testing::message("u", "p", seq, ""))
             .collect();
         let last = messages.last().map_or(0, |m| m.seq);
         let persona = crate::personas::new_persona("u", crate::personas::default_persona());

@@ -270,72 +270,31 @@ async fn insert_rows(conn: &mut AnyConnection, backend: Backend, rows: &Batch<'_
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{new_id, now_ms};
-
-    fn message(user: &str, seq: i64) -> Message {
-        Message {
-            id: new_id(),
-            user_id: user.into(),
-            persona_id: "p".into(),
-            seq,
-            role: if seq % 2 == 1 { "user" } else { "assistant" }.into(),
-            content: format!("message {seq}"),
-            mode: "secretary".into(),
-            photo_prompt: None,
-            photo_caption: None,
-            photo_id: None,
-            created_at: now_ms(),
-        }
-    }
-
-    /// A database with `users` users, each with persona `p{n}`.
-    async fn database(dir: &tempfile::TempDir, users: usize) -> Db {
-        let db = Db::connect_embedded(dir.path()).await.unwrap();
-        db.migrate().await.unwrap();
-        for u in 0..users {
-            let user = crate::db::users::User {
-                id: format!("u{u}"),
-                email: format!("u{u}@example.com"),
-                display_name: None,
-                created_at: 0,
-            };
-            let mut persona =
-                crate::personas::new_persona(&user.id, crate::personas::default_persona());
-            persona.id = format!("p{u}");
-            let mut tx = db.write().await.unwrap();
-            crate::db::users::insert(&mut **tx, &user, "x")
-                .await
-                .unwrap();
-            crate::db::personas::insert(&mut **tx, &persona)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-        }
-        db
-    }
+    use crate::db::testing::{database, message};
 
     #[tokio::test]
     async fn concurrent_turns_are_all_stored_and_a_duplicate_fails_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir, 200).await;
+        let db = database(dir.path(), 200).await;
         let writer = TurnWriter::start(db.clone());
         let mut tasks = Vec::new();
         for u in 0..200 {
             let writer = writer.clone();
             tasks.push(tokio::spawn(async move {
                 let user = format!("u{u}");
-                let mut pair = vec![message(&user, 1), message(&user, 2)];
-                for m in &mut pair {
-                    m.persona_id = format!("p{u}");
-                }
+                let persona = format!("p{u}");
+                let pair = vec![
+                    message(&user, &persona, 1, "message 1"),
+                    message(&user, &persona, 2, "message 2"),
+                ];
                 writer.write(TurnRows::messages(pair)).await
             }));
         }
         // A turn whose second message repeats a stored `seq`: rejected, both messages.
-        let mut bad = vec![message("u7", 3), message("u7", 1)];
-        for m in &mut bad {
-            m.persona_id = "p7".into();
-        }
+        let bad = vec![
+            message("u7", "p7", 3, "message 3"),
+            message("u7", "p7", 1, "message 1"),
+        ];
         for task in tasks {
             task.await.unwrap().unwrap();
         }

@@ -65,23 +65,8 @@ pub async fn forget_from<'e>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{Db, messages, new_id};
-
-    fn message(seq: i64, content: &str) -> Message {
-        Message {
-            id: new_id(),
-            user_id: "u".into(),
-            persona_id: "p".into(),
-            seq,
-            role: if seq % 2 == 1 { "user" } else { "assistant" }.into(),
-            content: content.into(),
-            mode: "secretary".into(),
-            photo_prompt: None,
-            photo_caption: None,
-            photo_id: None,
-            created_at: 0,
-        }
-    }
+    use crate::db::testing::{database, message};
+    use crate::db::{Db, messages};
 
     async fn stored(db: &Db) -> Option<Memory> {
         sqlx::query_as("SELECT summary, through_seq FROM memories")
@@ -93,23 +78,10 @@ mod tests {
     #[tokio::test]
     async fn a_memory_advances_only_over_unchanged_messages_and_never_back() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect_embedded(dir.path()).await.unwrap();
-        db.migrate().await.unwrap();
-        let user = crate::db::users::User {
-            id: "u".into(),
-            email: "u@example.com".into(),
-            display_name: None,
-            created_at: 0,
-        };
-        let mut persona = crate::personas::new_persona("u", crate::personas::default_persona());
-        persona.id = "p".into();
-        crate::db::users::insert(db.pool(), &user, "x")
-            .await
-            .unwrap();
-        crate::db::personas::insert(db.pool(), &persona)
-            .await
-            .unwrap();
-        let history: Vec<Message> = (1..=4).map(|s| message(s, &format!("m{s}"))).collect();
+        let db = database(dir.path(), 1).await;
+        let history: Vec<Message> = (1..=4)
+            .map(|s| message("u0", "p0", s, &format!("m{s}")))
+            .collect();
         let rows: Vec<&Message> = history.iter().collect();
         messages::insert_many(db.pool(), db.backend(), &rows)
             .await
@@ -118,23 +90,27 @@ mod tests {
             summary: summary.into(),
             through_seq,
         };
+        let stores = |memory: Memory, last: &Message, now| {
+            let (db, last) = (db.clone(), last.clone());
+            async move {
+                advance(db.pool(), "u0", "p0", &memory, &last, now)
+                    .await
+                    .unwrap()
+            }
+        };
 
         // The message was edited after the summary was made: nothing is stored.
-        let edited = message(2, "what it said before the edit");
-        let advanced = advance(db.pool(), "u", "p", &memory("old", 2), &edited, 1).await;
-        assert!(!advanced.unwrap());
+        let edited = message("u0", "p0", 2, "what it said before the edit");
+        assert!(!stores(memory("old", 2), &edited, 1).await);
         assert_eq!(stored(&db).await, None);
 
         // As it was: stored, and then a newer memory replaces it.
-        let advanced = advance(db.pool(), "u", "p", &memory("two", 2), &history[1], 1).await;
-        assert!(advanced.unwrap());
-        let advanced = advance(db.pool(), "u", "p", &memory("four", 4), &history[3], 2).await;
-        assert!(advanced.unwrap());
+        assert!(stores(memory("two", 2), &history[1], 1).await);
+        assert!(stores(memory("four", 4), &history[3], 2).await);
         assert_eq!(stored(&db).await, Some(memory("four", 4)));
 
         // An older memory, finishing late, does not replace the newer one.
-        let advanced = advance(db.pool(), "u", "p", &memory("two", 2), &history[1], 3).await;
-        assert!(!advanced.unwrap());
+        assert!(!stores(memory("two", 2), &history[1], 3).await);
         assert_eq!(stored(&db).await, Some(memory("four", 4)));
     }
 }

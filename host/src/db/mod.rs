@@ -17,6 +17,8 @@ pub mod photos;
 pub mod preferences;
 pub mod sessions;
 pub mod subscriptions;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod users;
 
 use std::path::Path;
