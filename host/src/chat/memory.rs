@@ -8,10 +8,11 @@
 use std::sync::Arc;
 
 use super::{Chat, ChatResult, wit_persona};
-use crate::db::memories::{self, Memory};
+use crate::db::group_commit::MemoryUpdate;
+use crate::db::memories::Memory;
+use crate::db::messages;
 use crate::db::messages::Message;
 use crate::db::personas::Persona;
-use crate::db::{messages, now_ms};
 use crate::plugins::CallError;
 use crate::plugins::types::{self as wit, PluginError};
 
@@ -100,19 +101,17 @@ pub async fn fold(chat: &Chat, snapshot: Snapshot) -> ChatResult<bool> {
 
     // Stored under the turn lock, and only if the last folded message is still what it was
     // (the statement checks): an edit meanwhile rewrote the conversation this summary
-    // describes.
+    // describes. The turn writer stores it, after the turns queued before it.
     let mut user = chat.users().lock(&user_id).await;
-    let lock = db.statement_lock().await;
-    let advanced = memories::advance(
-        db.pool(),
-        &user_id,
-        &persona.id,
-        &memory,
-        &last_folded,
-        now_ms(),
-    )
-    .await?;
-    drop(lock);
+    let advanced = chat
+        .writer()
+        .advance_memory(MemoryUpdate {
+            user_id: user_id.clone(),
+            persona_id: persona.id.clone(),
+            memory: memory.clone(),
+            last_folded,
+        })
+        .await?;
     if advanced {
         user.remember_memory(&persona.id, memory);
     }

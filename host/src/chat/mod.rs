@@ -587,6 +587,10 @@ impl Chat {
         &self.users
     }
 
+    pub(crate) fn writer(&self) -> &TurnWriter {
+        &self.writer
+    }
+
     pub(crate) fn folding(&self) -> &std::sync::Mutex<std::collections::HashSet<String>> {
         &self.folding
     }

@@ -8,11 +8,17 @@
 //! A turn whose reply sends a photo also stores the `pending` photo and its job; a batch
 //! holding any is written in one transaction, so a job never exists without its photo
 //! and messages, nor they without it.
+//!
+//! The rolling memory is stored by the same task, in queue order: on SQLite a pool
+//! connection's page cache is stale after the writer's commits, so a memory stored through
+//! one reread the index pages the writer had just written (it cost as much as every turn's
+//! insert together).
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection};
 use tokio::sync::{mpsc, oneshot};
 
+use super::memories::{self, Memory};
 use super::messages::{self, Message, ROWS_PER_STATEMENT};
 use super::photos::{self, Photo};
 use super::{Backend, Db, DbError, DbResult, jobs, now_ms};
@@ -39,16 +45,32 @@ impl TurnRows {
     }
 }
 
+/// A newer rolling memory for a conversation, and the last message it folds: stored only
+/// if that message is still as it was (see [`memories::advance`]).
+#[derive(Debug, Clone)]
+pub struct MemoryUpdate {
+    pub user_id: String,
+    pub persona_id: String,
+    pub memory: Memory,
+    pub last_folded: Message,
+}
+
 /// A turn's rows and who is waiting for them.
 struct Pending {
     rows: TurnRows,
     done: oneshot::Sender<DbResult<TurnRows>>,
 }
 
+/// What the writer is asked to store.
+enum Work {
+    Turn(Pending),
+    Memory(Box<MemoryUpdate>, oneshot::Sender<DbResult<bool>>),
+}
+
 /// The handle turns are written through; cheap to clone.
 #[derive(Clone)]
 pub struct TurnWriter {
-    queue: mpsc::Sender<Pending>,
+    queue: mpsc::Sender<Work>,
 }
 
 impl TurnWriter {
@@ -71,7 +93,18 @@ impl TurnWriter {
         );
         let (done, result) = oneshot::channel();
         self.queue
-            .send(Pending { rows, done })
+            .send(Work::Turn(Pending { rows, done }))
+            .await
+            .map_err(|_| DbError::WriterStopped)?;
+        result.await.map_err(|_| DbError::WriterStopped)?
+    }
+
+    /// Stores `update` after every turn queued before it; whether the memory changed (not
+    /// when its last message was edited meanwhile, nor when a newer memory is stored).
+    pub async fn advance_memory(&self, update: MemoryUpdate) -> DbResult<bool> {
+        let (done, result) = oneshot::channel();
+        self.queue
+            .send(Work::Memory(Box::new(update), done))
             .await
             .map_err(|_| DbError::WriterStopped)?;
         result.await.map_err(|_| DbError::WriterStopped)?
@@ -85,7 +118,7 @@ struct Writer {
     conn: Option<PoolConnection<Any>>,
 }
 
-async fn run(db: Db, mut queue: mpsc::Receiver<Pending>) {
+async fn run(db: Db, mut queue: mpsc::Receiver<Work>) {
     let closing = db.pool().close_event();
     tokio::pin!(closing);
     let mut closed = false;
@@ -106,17 +139,28 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Pending>) {
             }
         };
         let Some(first) = next else { break };
-        let mut size = Size::of(&first.rows);
-        batch.push(first);
-        // Whatever else is already waiting joins, as long as it fits one statement each.
-        while let Ok(next) = queue.try_recv() {
-            let more = Size::of(&next.rows);
-            if !size.fits(more) {
-                writer.commit(&mut batch).await;
-                size = Size::default();
+        // Whatever else is already waiting joins, as long as it fits one statement each;
+        // a memory is stored in its place in the queue, after the turns before it.
+        let mut size = Size::default();
+        let mut next = Some(first);
+        while let Some(work) = next {
+            match work {
+                Work::Turn(pending) => {
+                    let more = Size::of(&pending.rows);
+                    if !size.fits(more) {
+                        writer.commit(&mut batch).await;
+                        size = Size::default();
+                    }
+                    size = size.plus(more);
+                    batch.push(pending);
+                }
+                Work::Memory(update, done) => {
+                    writer.commit(&mut batch).await;
+                    size = Size::default();
+                    let _ = done.send(writer.advance(&update).await);
+                }
             }
-            size = size.plus(more);
-            batch.push(next);
+            next = queue.try_recv().ok();
         }
         writer.commit(&mut batch).await;
     }
@@ -181,6 +225,9 @@ impl<'a> Batch<'a> {
 impl Writer {
     /// Stores the batch and answers every turn in it.
     async fn commit(&mut self, batch: &mut Vec<Pending>) {
+        if batch.is_empty() {
+            return;
+        }
         let rows = Batch::of(batch.iter().map(|p| &p.rows));
         let result = self.insert(&rows).await;
         drop(rows);
@@ -207,34 +254,58 @@ impl Writer {
 
     async fn insert(&mut self, rows: &Batch<'_>) -> DbResult<()> {
         let _lock = self.db.statement_lock().await;
-        let conn = match &mut self.conn {
-            Some(conn) => conn,
-            None => {
-                let mut conn = self.db.pool().acquire().await?;
-                if self.db.backend() == Backend::Sqlite {
-                    // Its inserts touch index pages all over the table: a 64 MiB cache
-                    // (instead of 2) keeps them from being read again.
-                    sqlx::query("PRAGMA cache_size = -65536")
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                self.conn.insert(conn)
-            }
-        };
         let backend = self.db.backend();
+        let conn = self.connection().await?;
         let result = if rows.photos.is_empty() && rows.jobs.is_empty() {
             // The common turn: one statement, atomic on its own.
             messages::insert_many(&mut **conn, backend, &rows.messages).await
         } else {
             insert_together(conn, backend, rows).await
         };
-        // A connection that failed for another reason than the rows may be broken.
-        if let Err(err) = &result
+        self.keep_if_sound(&result);
+        result
+    }
+
+    async fn advance(&mut self, update: &MemoryUpdate) -> DbResult<bool> {
+        let _lock = self.db.statement_lock().await;
+        let conn = self.connection().await?;
+        let result = memories::advance(
+            &mut **conn,
+            &update.user_id,
+            &update.persona_id,
+            &update.memory,
+            &update.last_folded,
+            now_ms(),
+        )
+        .await;
+        self.keep_if_sound(&result);
+        result
+    }
+
+    /// A connection that failed for another reason than the rows may be broken: the next
+    /// write takes a new one.
+    fn keep_if_sound<T>(&mut self, result: &DbResult<T>) {
+        if let Err(err) = result
             && !err.is_unique_violation()
         {
             self.conn = None;
         }
-        result
+    }
+
+    /// The writer's own connection, taken from the pool the first time.
+    async fn connection(&mut self) -> DbResult<&mut PoolConnection<Any>> {
+        if self.conn.is_none() {
+            let mut conn = self.db.pool().acquire().await?;
+            if self.db.backend() == Backend::Sqlite {
+                // Its inserts touch index pages all over the table: a 64 MiB cache
+                // (instead of 2) keeps them from being read again.
+                sqlx::query("PRAGMA cache_size = -65536")
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            self.conn = Some(conn);
+        }
+        Ok(self.conn.as_mut().expect("connected above"))
     }
 }
 
@@ -308,5 +379,47 @@ mod tests {
             stored, 400,
             "every good turn stored, nothing of the bad one"
         );
+    }
+
+    #[tokio::test]
+    async fn a_memory_is_stored_after_the_turns_queued_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path(), 1).await;
+        let writer = TurnWriter::start(db.clone());
+        let update = |summary: &str, last: &Message| MemoryUpdate {
+            user_id: "u0".into(),
+            persona_id: "p0".into(),
+            memory: Memory {
+                summary: summary.into(),
+                through_seq: last.seq,
+            },
+            last_folded: last.clone(),
+        };
+        let pair = vec![
+            message("u0", "p0", 1, "I adopted a cat"),
+            message("u0", "p0", 2, "What is its name?"),
+        ];
+        let last = pair[1].clone();
+        // Queued together: the memory's check finds the turn queued before it.
+        let (turn, advanced) = tokio::join!(
+            writer.write(TurnRows::messages(pair)),
+            writer.advance_memory(update("- User: I adopted a cat", &last)),
+        );
+        turn.unwrap();
+        assert!(advanced.unwrap());
+
+        // A summary of a message that has been edited since is not stored.
+        let mut edited = last.clone();
+        edited.content = "What is her name?".into();
+        let mut stale = update("- User: something else", &edited);
+        stale.memory.through_seq = 3;
+        assert!(!writer.advance_memory(stale).await.unwrap());
+        let stored: (String, i64) = sqlx::query_as(
+            "SELECT summary, through_seq FROM memories WHERE user_id = 'u0' AND persona_id = 'p0'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(stored, ("- User: I adopted a cat".to_string(), 2));
     }
 }
