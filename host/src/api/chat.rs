@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use futures::StreamExt;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::error::{ApiError, ApiResult};
@@ -40,35 +40,42 @@ struct Regenerate {
     persona_id: Option<String>,
 }
 
-pub fn turn(turn: &Turn) -> Value {
-    json!({
-        "message": views::message(&turn.user_message),
-        "reply": views::message(&turn.reply),
-    })
+/// A stored turn as the API answers it: `{"message": ..., "reply": ...}`.
+#[derive(Serialize)]
+pub struct TurnView<'a> {
+    message: views::MessageView<'a>,
+    reply: views::MessageView<'a>,
+}
+
+pub fn turn(turn: &Turn) -> TurnView<'_> {
+    TurnView {
+        message: views::message(&turn.user_message),
+        reply: views::message(&turn.reply),
+    }
 }
 
 async fn send(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(body): ApiJson<Send>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let done = state
         .chat
         .send(&user.id, body.persona_id.as_deref(), &body.message)
         .await?;
-    Ok(Json(turn(&done)))
+    Ok(Json(turn(&done)).into_response())
 }
 
 async fn regenerate(
     State(state): State<AppState>,
     user: AuthUser,
     OptionalJson(body): OptionalJson<Regenerate>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let done = state
         .chat
         .regenerate(&user.id, body.persona_id.as_deref())
         .await?;
-    Ok(Json(turn(&done)))
+    Ok(Json(turn(&done)).into_response())
 }
 
 /// Server-sent events: `delta` events (`{"text": "..."}`) while the persona writes, then one

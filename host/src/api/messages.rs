@@ -1,6 +1,7 @@
 //! `/messages`: the conversation, page by page, and editing a sent message.
 
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -66,7 +67,7 @@ async fn page(
         .filter_map(|m| m.photo_id.as_deref())
         .collect();
     let photos = state.photos.by_ids(&user.id, &photo_ids).await?;
-    let views: Vec<Value> = messages
+    let views: Vec<views::MessageView> = messages
         .iter()
         .map(|m| views::message_with_photo(m, m.photo_id.as_ref().and_then(|id| photos.get(id))))
         .collect();
@@ -89,7 +90,7 @@ async fn edit(
     user: AuthUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Edit>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let done = state.chat.edit(&user.id, &id, &body.content).await?;
-    Ok(Json(super::chat::turn(&done)))
+    Ok(Json(super::chat::turn(&done)).into_response())
 }

@@ -1,5 +1,6 @@
 //! How domain records look in the API's JSON.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::db::messages::Message;
@@ -70,34 +71,68 @@ pub fn subscription(s: Option<&Subscription>) -> Value {
     }
 }
 
-pub fn message(m: &Message) -> Value {
+/// A message as the API shows it. Serialized straight from the row (no `Value` in
+/// between): a chat turn answers two of these, and building maps of them cost more than
+/// writing them.
+#[derive(Debug, Serialize)]
+pub struct MessageView<'a> {
+    id: &'a str,
+    persona_id: &'a str,
+    seq: i64,
+    role: &'a str,
+    content: &'a str,
+    mode: &'a str,
+    photo: Option<MessagePhoto<'a>>,
+    created_at: i64,
+}
+
+/// The photo a message sends, as far as its state is known.
+#[derive(Debug, Serialize)]
+struct MessagePhoto<'a> {
+    id: Option<&'a str>,
+    caption: Option<&'a str>,
+    prompt: Option<&'a str>,
+    status: &'a str,
+    image_url: Option<String>,
+    failure_reason: Option<&'a str>,
+}
+
+pub fn message(m: &Message) -> MessageView<'_> {
     message_with_photo(m, None)
 }
 
 /// A message, with the state of the photo it sends when known (`photo` is that photo's
 /// row); a photo just asked for is `pending`.
-pub fn message_with_photo(m: &Message, photo: Option<&crate::db::photos::Photo>) -> Value {
+pub fn message_with_photo<'a>(
+    m: &'a Message,
+    photo: Option<&'a crate::db::photos::Photo>,
+) -> MessageView<'a> {
     let photo = (m.photo_prompt.is_some() || m.photo_id.is_some()).then(|| {
         let status = photo.map_or("pending", |p| p.status.as_str());
-        json!({
-            "id": m.photo_id,
-            "caption": m.photo_caption,
-            "prompt": m.photo_prompt,
-            "status": status,
-            "image_url": (status == "ready").then(|| format!("/photos/{}/image", m.photo_id.as_deref().unwrap_or_default())),
-            "failure_reason": photo.and_then(|p| p.failure_reason.clone()),
-        })
+        MessagePhoto {
+            id: m.photo_id.as_deref(),
+            caption: m.photo_caption.as_deref(),
+            prompt: m.photo_prompt.as_deref(),
+            status,
+            image_url: (status == "ready").then(|| {
+                format!(
+                    "/photos/{}/image",
+                    m.photo_id.as_deref().unwrap_or_default()
+                )
+            }),
+            failure_reason: photo.and_then(|p| p.failure_reason.as_deref()),
+        }
     });
-    json!({
-        "id": m.id,
-        "persona_id": m.persona_id,
-        "seq": m.seq,
-        "role": m.role,
-        "content": m.content,
-        "mode": m.mode,
-        "photo": photo,
-        "created_at": m.created_at,
-    })
+    MessageView {
+        id: &m.id,
+        persona_id: &m.persona_id,
+        seq: m.seq,
+        role: &m.role,
+        content: &m.content,
+        mode: &m.mode,
+        photo,
+        created_at: m.created_at,
+    }
 }
 
 /// A photo as the SPA shows it: `image_url` once it is ready.
