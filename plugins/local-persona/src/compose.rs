@@ -1,6 +1,8 @@
 //! Putting a reply together: the greeting on the first turn, the answer to what the user
 //! said (or to a photo request), in the mode's register and the persona's voice.
 
+use std::borrow::Cow;
+
 use ava_sdk::chat::{ChatMode, ChatReply, ChatRequest, Persona};
 
 use crate::intent::{self, Intent, Tone};
@@ -36,8 +38,13 @@ pub fn reply(request: &ChatRequest) -> ChatReply {
         }
     };
 
-    let greeting = voice.card(&request.persona.greeting);
-    let text = if request.history.is_empty() && !greeting.is_empty() {
+    // The card's greeting only opens a conversation: later turns skip filling it in.
+    let greeting = if request.history.is_empty() {
+        voice.card(&request.persona.greeting)
+    } else {
+        String::new()
+    };
+    let text = if !greeting.is_empty() {
         // The card's first message opens the conversation; a plain "hi" needs nothing more.
         if intent == Some(Intent::Greeting) {
             greeting
@@ -217,25 +224,25 @@ impl Voice {
     fn say(&self, situation: Situation, fill: &Fill) -> String {
         let salt = format!("wording-{situation:?}");
         let template = self.dice.pick(&salt, wordings(self.mode, situation));
-        template
-            .replace("{u}", &self.address)
-            .replace("{name}", &self.name)
-            .replace("{Echo}", &capitalize(fill.echo))
-            .replace("{echo}", fill.echo)
-            .replace("{Topic}", &capitalize(fill.topic))
-            .replace("{topic}", fill.topic)
-            .replace("{feeling}", fill.feeling)
-            .replace("{scene}", fill.scene)
+        fill_in(template, WORDING_SLOTS, |slot| match slot {
+            "{u}" => Cow::Borrowed(self.address.as_str()),
+            "{name}" => Cow::Borrowed(self.name.as_str()),
+            "{Echo}" => Cow::Owned(capitalize(fill.echo)),
+            "{echo}" => Cow::Borrowed(fill.echo),
+            "{Topic}" => Cow::Owned(capitalize(fill.topic)),
+            "{topic}" => Cow::Borrowed(fill.topic),
+            "{feeling}" => Cow::Borrowed(fill.feeling),
+            _ => Cow::Borrowed(fill.scene),
+        })
     }
 
     /// A card field with the Character Card macros `{{char}}` and `{{user}}` filled in.
     fn card(&self, text: &str) -> String {
         let user = self.user.as_deref().unwrap_or("you");
-        text.trim()
-            .replace("{{char}}", &self.name)
-            .replace("{{Char}}", &self.name)
-            .replace("{{user}}", user)
-            .replace("{{User}}", user)
+        fill_in(text.trim(), CARD_MACROS, |slot| match slot {
+            "{{char}}" | "{{Char}}" => Cow::Borrowed(self.name.as_str()),
+            _ => Cow::Borrowed(user),
+        })
     }
 
     /// "Who are you?", answered from the card's name, description and personality.
@@ -284,6 +291,44 @@ fn first_sentence(text: &str) -> Option<String> {
     })
 }
 
+/// The slots a wording template may hold.
+const WORDING_SLOTS: &[&str] = &[
+    "{u}",
+    "{name}",
+    "{Echo}",
+    "{echo}",
+    "{Topic}",
+    "{topic}",
+    "{feeling}",
+    "{scene}",
+];
+
+/// The Character Card macros a card field may hold.
+const CARD_MACROS: &[&str] = &["{{char}}", "{{Char}}", "{{user}}", "{{User}}"];
+
+/// `template` with every one of `slots` replaced by `value(slot)`, in one pass: what a
+/// value brings in is not searched again, and nothing is copied more than once.
+fn fill_in<'v>(template: &str, slots: &[&str], value: impl Fn(&str) -> Cow<'v, str>) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(at) = rest.find('{') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match slots.iter().find(|slot| rest.starts_with(**slot)) {
+            Some(slot) => {
+                out.push_str(&value(slot));
+                rest = &rest[slot.len()..];
+            }
+            None => {
+                out.push('{');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -323,6 +368,28 @@ mod tests {
         assert_eq!(
             first_sentence("A 3.5 star chef").as_deref(),
             Some("A 3.5 star chef.")
+        );
+    }
+
+    #[test]
+    fn fill_in_replaces_slots_once_and_keeps_other_braces() {
+        let out = fill_in(
+            "{Echo}, {u}! {unknown} {{char}} {u}",
+            &["{u}", "{Echo}", "{{char}}"],
+            |slot| match slot {
+                "{u}" => Cow::Borrowed("{Echo}"),
+                "{Echo}" => Cow::Owned(capitalize("coffee")),
+                _ => Cow::Borrowed("Ava"),
+            },
+        );
+        assert_eq!(out, "Coffee, {Echo}! {unknown} Ava {Echo}");
+        assert_eq!(
+            fill_in("no slots", &["{u}"], |_| Cow::Borrowed("x")),
+            "no slots"
+        );
+        assert_eq!(
+            fill_in("ends with {", &["{u}"], |_| Cow::Borrowed("x")),
+            "ends with {"
         );
     }
 }

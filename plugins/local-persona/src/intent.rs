@@ -179,51 +179,10 @@ const QUESTION_STARTS: &[&str] = &[
 /// question about a meeting is still a task.
 pub fn classify(message: &str) -> Intent {
     let w = words(message);
-    let n = w.len();
+    if let Some(social) = social(&w) {
+        return social;
+    }
     let first = w.first().map(String::as_str).unwrap_or("");
-
-    if any_of(&w, GOODBYE_WORDS) || (n <= 8 && GOODBYE_PHRASES.iter().any(|p| has_phrase(&w, p))) {
-        return Intent::Goodbye;
-    }
-    if is_thanks(&w) {
-        return Intent::Thanks;
-    }
-    if AFFECTION_PHRASES.iter().any(|p| has_phrase(&w, p)) {
-        return Intent::Affection;
-    }
-    if [
-        "how are you",
-        "how are u",
-        "hows it going",
-        "how have you been",
-        "how you doing",
-        "hows your day",
-        "how is your day",
-    ]
-    .iter()
-    .any(|p| has_phrase(&w, p))
-    {
-        return Intent::HowAreYou;
-    }
-    if [
-        "who are you",
-        "whats your name",
-        "what is your name",
-        "tell me about yourself",
-        "introduce yourself",
-    ]
-    .iter()
-    .any(|p| has_phrase(&w, p))
-    {
-        return Intent::WhoAreYou;
-    }
-    let greeting_start = GREETINGS.contains(&first)
-        || find_phrase(&w, "good morning") == Some(0)
-        || find_phrase(&w, "good evening") == Some(0)
-        || find_phrase(&w, "good afternoon") == Some(0);
-    if greeting_start && n <= 4 {
-        return Intent::Greeting;
-    }
     if let Some(feeling) = feeling(&w) {
         return feeling;
     }
@@ -238,6 +197,59 @@ pub fn classify(message: &str) -> Intent {
         return Intent::Question;
     }
     Intent::SmallTalk
+}
+
+/// The checks [`classify`] makes first, on a message's `words`: a goodbye, thanks,
+/// affection, "how are you", "who are you" or a short greeting. None of the later ones
+/// can give these intents, so a caller that only asks whether a message is one of them
+/// (the memory leaving out pleasantries) stops here.
+pub fn social(w: &[String]) -> Option<Intent> {
+    let n = w.len();
+    let first = w.first().map(String::as_str).unwrap_or("");
+
+    if any_of(w, GOODBYE_WORDS) || (n <= 8 && GOODBYE_PHRASES.iter().any(|p| has_phrase(w, p))) {
+        return Some(Intent::Goodbye);
+    }
+    if is_thanks(w) {
+        return Some(Intent::Thanks);
+    }
+    if AFFECTION_PHRASES.iter().any(|p| has_phrase(w, p)) {
+        return Some(Intent::Affection);
+    }
+    if [
+        "how are you",
+        "how are u",
+        "hows it going",
+        "how have you been",
+        "how you doing",
+        "hows your day",
+        "how is your day",
+    ]
+    .iter()
+    .any(|p| has_phrase(w, p))
+    {
+        return Some(Intent::HowAreYou);
+    }
+    if [
+        "who are you",
+        "whats your name",
+        "what is your name",
+        "tell me about yourself",
+        "introduce yourself",
+    ]
+    .iter()
+    .any(|p| has_phrase(w, p))
+    {
+        return Some(Intent::WhoAreYou);
+    }
+    let greeting_start = GREETINGS.contains(&first)
+        || find_phrase(w, "good morning") == Some(0)
+        || find_phrase(w, "good evening") == Some(0)
+        || find_phrase(w, "good afternoon") == Some(0);
+    if greeting_start && n <= 4 {
+        return Some(Intent::Greeting);
+    }
+    None
 }
 
 fn is_thanks(w: &[String]) -> bool {
@@ -370,5 +382,37 @@ mod tests {
             classify("I went hiking in the mountains"),
             Intent::SmallTalk
         );
+    }
+
+    #[test]
+    fn social_agrees_with_classify() {
+        for message in [
+            "Hey there!",
+            "good morning ava",
+            "thanks so much, bye!",
+            "Thank you",
+            "I love you",
+            "how are you today?",
+            "who are you?",
+            "I feel so tired today",
+            "Remind me to call mom at 5",
+            "What time is the meeting?",
+            "I went hiking in the mountains",
+            "hello, can you book a table for two tonight?",
+        ] {
+            let whole = classify(message);
+            let social = social(&words(message));
+            let expected = matches!(
+                whole,
+                Intent::Goodbye
+                    | Intent::Thanks
+                    | Intent::Affection
+                    | Intent::HowAreYou
+                    | Intent::WhoAreYou
+                    | Intent::Greeting
+            )
+            .then_some(whole);
+            assert_eq!(social, expected, "{message:?}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ava_sdk::chat::{Role, SummaryRequest};
 
-use crate::intent::{Intent, classify};
+use crate::intent::{Intent, social};
 use crate::words::{STOPWORDS, words};
 
 /// The longest memory, in characters. Past it the oldest lines go first.
@@ -67,12 +67,13 @@ pub fn summarize(request: &SummaryRequest) -> String {
 /// What the user said that is worth remembering: not greetings or thanks, not one-word
 /// answers; the first sentences, up to a length.
 fn key_statement(text: &str) -> Option<String> {
-    if words(text).len() < 3 {
+    let w = words(text);
+    if w.len() < 3 {
         return None;
     }
     if matches!(
-        classify(text),
-        Intent::Greeting | Intent::Thanks | Intent::Goodbye | Intent::HowAreYou
+        social(&w),
+        Some(Intent::Greeting | Intent::Thanks | Intent::Goodbye | Intent::HowAreYou)
     ) {
         return None;
     }
