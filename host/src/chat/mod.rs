@@ -602,7 +602,7 @@ impl Chat {
 pub fn wit_persona(p: &Persona, user_name: Option<&str>) -> wit::Persona {
     let d = &p.data;
     let user = user_name.unwrap_or("you");
-    let fill = |text: &str| fill_placeholders(text, &d.name, user);
+    let fill = |text: &str| ava_sdk::text::fill_card_macros(text, &d.name, user);
     wit::Persona {
         id: p.id.clone(),
         name: d.name.clone(),
@@ -616,36 +616,6 @@ pub fn wit_persona(p: &Persona, user_name: Option<&str>) -> wit::Persona {
         post_history_instructions: fill(&d.post_history_instructions),
         appearance: fill(&d.appearance),
     }
-}
-
-/// Replaces `{{char}}`/`<BOT>` with `char` and `{{user}}`/`<USER>` with `user`.
-pub fn fill_placeholders(text: &str, char: &str, user: &str) -> String {
-    if !text.contains(['{', '<']) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    'scan: while !rest.is_empty() {
-        for (pattern, value) in [
-            ("{{char}}", char),
-            ("{{user}}", user),
-            ("<bot>", char),
-            ("<user>", user),
-        ] {
-            if rest.len() >= pattern.len()
-                && rest.is_char_boundary(pattern.len())
-                && rest[..pattern.len()].eq_ignore_ascii_case(pattern)
-            {
-                out.push_str(value);
-                rest = &rest[pattern.len()..];
-                continue 'scan;
-            }
-        }
-        let c = rest.chars().next().expect("rest is not empty");
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    out
 }
 
 fn wit_mode(mode: &str) -> wit::ChatMode {
@@ -665,30 +635,5 @@ fn wit_message(m: &Message) -> wit::ChatMessage {
         },
         content: m.content.clone(),
         sent_at_ms: m.created_at as u64,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fill_placeholders;
-
-    #[test]
-    fn card_placeholders_are_filled_in_any_case() {
-        assert_eq!(
-            fill_placeholders(
-                "{{char}} greets {{User}}. <BOT> smiles at <user>.",
-                "Ava",
-                "Sam"
-            ),
-            "Ava greets Sam. Ava smiles at Sam."
-        );
-        assert_eq!(
-            fill_placeholders("no placeholders {x} <y>", "A", "B"),
-            "no placeholders {x} <y>"
-        );
-        assert_eq!(
-            fill_placeholders("héllo {{char}}", "Ava", "Sam"),
-            "héllo Ava"
-        );
     }
 }

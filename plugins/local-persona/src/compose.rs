@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use ava_sdk::chat::{ChatMode, ChatReply, ChatRequest, Persona};
+use ava_sdk::text::fill_card_macros;
 
 use crate::intent::{self, Intent, Tone};
 use crate::photo_prompt;
@@ -236,13 +237,13 @@ impl Voice {
         })
     }
 
-    /// A card field with the Character Card macros `{{char}}` and `{{user}}` filled in.
+    /// A card field with the Character Card macros (`{{char}}`, `{{user}}`, …) filled in.
     fn card(&self, text: &str) -> String {
-        let user = self.user.as_deref().unwrap_or("you");
-        fill_in(text.trim(), CARD_MACROS, |slot| match slot {
-            "{{char}}" | "{{Char}}" => Cow::Borrowed(self.name.as_str()),
-            _ => Cow::Borrowed(user),
-        })
+        fill_card_macros(
+            text.trim(),
+            &self.name,
+            self.user.as_deref().unwrap_or("you"),
+        )
     }
 
     /// "Who are you?", answered from the card's name, description and personality.
@@ -302,9 +303,6 @@ const WORDING_SLOTS: &[&str] = &[
     "{feeling}",
     "{scene}",
 ];
-
-/// The Character Card macros a card field may hold.
-const CARD_MACROS: &[&str] = &["{{char}}", "{{Char}}", "{{user}}", "{{User}}"];
 
 /// `template` with every one of `slots` replaced by `value(slot)`, in one pass: what a
 /// value brings in is not searched again, and nothing is copied more than once.

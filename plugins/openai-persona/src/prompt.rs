@@ -1,6 +1,7 @@
 //! The system prompt and the message list of a reply request.
 
 use ava_sdk::chat::{ChatMode, ChatRequest, Persona, Role};
+use ava_sdk::text::fill_card_macros;
 
 use crate::completion::Message;
 use crate::photo::PhotoPlan;
@@ -192,38 +193,9 @@ impl Names {
         Self { char, user }
     }
 
-    /// `text` with `{{char}}`/`{{user}}` (any case, as cards vary) and the older
-    /// `<BOT>`/`<USER>` replaced.
+    /// `text` with the card macros filled in (`ava_sdk::text::fill_card_macros`).
     fn fill(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find(['{', '<']) {
-            out.push_str(&rest[..start]);
-            rest = &rest[start..];
-            let found = [
-                ("{{char}}", &self.char),
-                ("{{user}}", &self.user),
-                ("<bot>", &self.char),
-                ("<user>", &self.user),
-            ]
-            .into_iter()
-            .find(|(token, _)| {
-                rest.get(..token.len())
-                    .is_some_and(|head| head.eq_ignore_ascii_case(token))
-            });
-            match found {
-                Some((token, name)) => {
-                    out.push_str(name);
-                    rest = &rest[token.len()..];
-                }
-                None => {
-                    out.push_str(&rest[..1]);
-                    rest = &rest[1..];
-                }
-            }
-        }
-        out.push_str(rest);
-        out
+        fill_card_macros(text, &self.char, &self.user)
     }
 }
 
