@@ -12,7 +12,7 @@ use crate::photo_request;
 use crate::restate::restate;
 use crate::seed::Dice;
 use crate::templates::{PET_NAMES, Situation, style_openers, wordings};
-use crate::words::STOPWORDS;
+use crate::words::is_stopword;
 
 /// The persona's answer to `request`. Pure: the same request gives the same reply.
 pub fn reply(request: &ChatRequest) -> ChatReply {
@@ -146,7 +146,7 @@ fn topic(message: &str) -> Option<String> {
     let meaningful = |t: &&str| {
         t.chars().count() >= 4
             && t.chars().all(char::is_alphabetic)
-            && !STOPWORDS.contains(&t.to_lowercase().as_str())
+            && !is_stopword(&t.to_lowercase())
     };
     let mut best: Option<usize> = None;
     for (i, t) in tokens.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! Echoing the user's own words back from the persona's side: "remind me to call my mom"
 //! becomes "remind you to call your mom", so a reply can show it listened.
 
-use crate::words::STOPWORDS;
+use crate::words::is_stopword;
 
 /// The user's message restated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +99,7 @@ pub fn restate(message: &str, persona_name: &str, max_words: usize) -> Restated 
     // called") or "I" keeps it.
     let common_start = tokens.first().is_some_and(|t| {
         let word = plain(t);
-        STOPWORDS.contains(&word.as_str()) || IMPERATIVES.contains(&word.as_str())
+        is_stopword(&word) || IMPERATIVES.contains(&word.as_str())
     });
     let keeps_i = text.starts_with("I ") || text.starts_with("I'");
     if common_start && !keeps_i {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use ava_sdk::chat::{Role, SummaryRequest};
 
 use crate::intent::{Intent, social};
-use crate::words::{STOPWORDS, words};
+use crate::words::{has_any_word, is_stopword, words};
 
 /// The longest memory, in characters. Past it the oldest lines go first.
 pub const CAP: usize = 1_500;
@@ -85,10 +85,7 @@ fn commitment(text: &str) -> Option<String> {
     let text = one_line(text);
     text.split_inclusive(['.', '!', '?'])
         .map(str::trim)
-        .find(|s| {
-            let w = words(s);
-            w.iter().any(|x| x == "ill" || x == "photo") || s.contains("I will")
-        })
+        .find(|s| has_any_word(s, &["ill", "photo"]) || s.contains("I will"))
         .map(|s| clip(s, 120))
 }
 
@@ -100,7 +97,7 @@ fn topics(texts: &[&str]) -> Vec<String> {
         for word in words(text) {
             let meaningful = word.chars().count() >= 4
                 && word.chars().all(char::is_alphabetic)
-                && !STOPWORDS.contains(&word.as_str());
+                && !is_stopword(&word);
             if meaningful {
                 let entry = counts.entry(word).or_insert((0, order));
                 entry.0 += 1;

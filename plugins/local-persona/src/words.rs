@@ -22,6 +22,22 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `text` contains one of `targets` (lowercase ASCII) as a word, read as [`words`]
+/// reads it (case folded, apostrophes dropped), without building the words.
+pub fn has_any_word(text: &str, targets: &[&str]) -> bool {
+    let apostrophe = |c: char| c == '\'' || c == '’';
+    text.split(|c: char| !c.is_alphanumeric() && !apostrophe(c))
+        .any(|run| {
+            targets.iter().any(|target| {
+                let mut letters = run.chars().filter(|&c| !apostrophe(c));
+                target
+                    .chars()
+                    .all(|t| letters.next().is_some_and(|c| c.to_ascii_lowercase() == t))
+                    && letters.next().is_none()
+            })
+        })
+}
+
 /// Whether `phrase` (space-separated lowercase words) occurs in `words` as consecutive words.
 pub fn has_phrase(words: &[String], phrase: &str) -> bool {
     find_phrase(words, phrase).is_some()
@@ -47,8 +63,10 @@ pub fn any_of(words: &[String], set: &[&str]) -> bool {
     words.iter().any(|w| set.contains(&w.as_str()))
 }
 
-/// Words that carry no topic: pronouns, articles, auxiliaries, fillers.
-pub const STOPWORDS: &[&str] = &[
+/// Words that carry no topic: pronouns, articles, auxiliaries, fillers. Sorted, so
+/// [`is_stopword`] can search it by halves: the memory checks every word of every turn
+/// it folds.
+const STOPWORDS: &[&str] = &[
     "a",
     "about",
     "after",
@@ -59,6 +77,7 @@ pub const STOPWORDS: &[&str] = &[
     "an",
     "and",
     "any",
+    "anything",
     "are",
     "as",
     "at",
@@ -79,9 +98,12 @@ pub const STOPWORDS: &[&str] = &[
     "does",
     "doesnt",
     "dont",
+    "everything",
     "for",
     "from",
     "get",
+    "going",
+    "gonna",
     "got",
     "had",
     "has",
@@ -107,12 +129,19 @@ pub const STOPWORDS: &[&str] = &[
     "its",
     "ive",
     "just",
+    "kind",
+    "know",
     "like",
+    "lot",
+    "many",
+    "maybe",
     "me",
     "more",
     "most",
+    "much",
     "my",
     "myself",
+    "need",
     "no",
     "not",
     "now",
@@ -122,6 +151,7 @@ pub const STOPWORDS: &[&str] = &[
     "ok",
     "okay",
     "on",
+    "only",
     "or",
     "our",
     "out",
@@ -132,6 +162,8 @@ pub const STOPWORDS: &[&str] = &[
     "should",
     "so",
     "some",
+    "something",
+    "sort",
     "still",
     "such",
     "than",
@@ -144,6 +176,7 @@ pub const STOPWORDS: &[&str] = &[
     "there",
     "these",
     "they",
+    "theyre",
     "thing",
     "things",
     "think",
@@ -155,6 +188,8 @@ pub const STOPWORDS: &[&str] = &[
     "um",
     "up",
     "very",
+    "wanna",
+    "want",
     "was",
     "wasnt",
     "we",
@@ -175,29 +210,15 @@ pub const STOPWORDS: &[&str] = &[
     "yeah",
     "yes",
     "you",
-    "youre",
     "your",
+    "youre",
     "yours",
-    "going",
-    "gonna",
-    "wanna",
-    "want",
-    "need",
-    "know",
-    "maybe",
-    "much",
-    "many",
-    "only",
-    "been",
-    "there",
-    "theyre",
-    "something",
-    "anything",
-    "everything",
-    "lot",
-    "kind",
-    "sort",
 ];
+
+/// Whether `word` (lowercase, as [`words`] gives it) carries no topic.
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.binary_search(&word).is_ok()
+}
 
 #[cfg(test)]
 mod tests {
@@ -217,6 +238,29 @@ mod tests {
     #[test]
     fn letters_beyond_ascii_are_words_too() {
         assert_eq!(words("ÇA va? L’ÉTÉ, 2026"), ["ça", "va", "lété", "2026"]);
+    }
+
+    #[test]
+    fn stopwords_are_sorted_and_found() {
+        assert!(STOPWORDS.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(STOPWORDS.iter().all(|w| is_stopword(w)));
+        assert!(!is_stopword("coffee"));
+    }
+
+    #[test]
+    fn has_any_word_reads_words_like_words_does() {
+        for (text, targets) in [
+            ("Sure. I'll remind you.", &["ill"][..]),
+            ("I’LL send a Photo!", &["photo"][..]),
+            ("photos are nice", &["photo"][..]),
+            ("ill-timed", &["ill"][..]),
+            ("I still will", &["ill", "photo"][..]),
+            ("", &["ill"][..]),
+            ("'ill'", &["ill"][..]),
+        ] {
+            let expected = words(text).iter().any(|w| targets.contains(&w.as_str()));
+            assert_eq!(has_any_word(text, targets), expected, "{text}");
+        }
     }
 
     #[test]
