@@ -35,9 +35,16 @@ pub fn summarize(request: &SummaryRequest) -> String {
         "" => "Persona",
         name => name,
     };
+    // Each user turn is read into words once, for its key statement and for the topics.
+    let mut user_words: Vec<Vec<String>> = Vec::new();
     for turn in &request.turns {
         let line = match turn.role {
-            Role::User => key_statement(&turn.content).map(|s| format!("- User: {s}")),
+            Role::User => {
+                let w = words(&turn.content);
+                let line = key_statement(&turn.content, &w).map(|s| format!("- User: {s}"));
+                user_words.push(w);
+                line
+            }
             Role::Assistant => commitment(&turn.content).map(|s| format!("- {name}: {s}")),
         };
         if let Some(line) = line.filter(|l| !lines.contains(l)) {
@@ -45,13 +52,7 @@ pub fn summarize(request: &SummaryRequest) -> String {
         }
     }
 
-    let user_text: Vec<&str> = request
-        .turns
-        .iter()
-        .filter(|t| t.role == Role::User)
-        .map(|t| t.content.as_str())
-        .collect();
-    let mut topics = topics(&user_text);
+    let mut topics = topics(&user_words);
     for old in old_topics {
         if !topics.contains(&old) {
             topics.push(old);
@@ -65,14 +66,13 @@ pub fn summarize(request: &SummaryRequest) -> String {
 }
 
 /// What the user said that is worth remembering: not greetings or thanks, not one-word
-/// answers; the first sentences, up to a length.
-fn key_statement(text: &str) -> Option<String> {
-    let w = words(text);
+/// answers; the first sentences, up to a length. `w` are the [`words`] of `text`.
+fn key_statement(text: &str, w: &[String]) -> Option<String> {
     if w.len() < 3 {
         return None;
     }
     if matches!(
-        social(&w),
+        social(w),
         Some(Intent::Greeting | Intent::Thanks | Intent::Goodbye | Intent::HowAreYou)
     ) {
         return None;
@@ -89,27 +89,26 @@ fn commitment(text: &str) -> Option<String> {
         .map(|s| clip(s, 120))
 }
 
-/// The content words the user used most, most frequent first, first mentioned breaking ties.
-fn topics(texts: &[&str]) -> Vec<String> {
-    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+/// The content words the user used most (of each turn's [`words`]), most frequent first,
+/// first mentioned breaking ties.
+fn topics(turns: &[Vec<String>]) -> Vec<String> {
+    let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut order = 0;
-    for text in texts {
-        for word in words(text) {
-            let meaningful = word.chars().count() >= 4
-                && word.chars().all(char::is_alphabetic)
-                && !is_stopword(&word);
-            if meaningful {
-                let entry = counts.entry(word).or_insert((0, order));
-                entry.0 += 1;
-                order += 1;
-            }
+    for word in turns.iter().flatten() {
+        let meaningful = word.chars().count() >= 4
+            && word.chars().all(char::is_alphabetic)
+            && !is_stopword(word);
+        if meaningful {
+            let entry = counts.entry(word).or_insert((0, order));
+            entry.0 += 1;
+            order += 1;
         }
     }
-    let mut ranked: Vec<(String, (usize, usize))> = counts.into_iter().collect();
+    let mut ranked: Vec<(&str, (usize, usize))> = counts.into_iter().collect();
     ranked.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
     ranked
         .into_iter()
-        .map(|(w, _)| w)
+        .map(|(w, _)| w.to_string())
         .take(MAX_TOPICS)
         .collect()
 }
@@ -162,14 +161,18 @@ mod tests {
 
     #[test]
     fn topics_rank_by_frequency_then_first_mention() {
-        let t = topics(&["I love hiking and coffee", "coffee in the mountains"]);
+        let t = topics(&[
+            words("I love hiking and coffee"),
+            words("coffee in the mountains"),
+        ]);
         assert_eq!(t, ["coffee", "love", "hiking", "mountains"]);
     }
 
     #[test]
     fn greetings_are_not_key_statements() {
-        assert_eq!(key_statement("hey there you"), None);
-        assert!(key_statement("I'm moving to Berlin next month").is_some());
+        let key = |text: &str| key_statement(text, &words(text));
+        assert_eq!(key("hey there you"), None);
+        assert!(key("I'm moving to Berlin next month").is_some());
     }
 
     #[test]

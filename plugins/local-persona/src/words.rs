@@ -4,38 +4,39 @@
 /// `what’s` → `whats`) so contractions match one spelling; every other non-alphanumeric
 /// character separates words.
 pub fn words(text: &str) -> Vec<String> {
-    // A word is a run of letters, digits and apostrophes, the apostrophes then dropped.
     // Most runs are plain ASCII: those are copied and lowercased with one allocation.
-    let apostrophe = |c: char| c == '\'' || c == '’';
-    text.split(|c: char| !c.is_alphanumeric() && !apostrophe(c))
+    runs(text)
         .filter_map(|run| {
             let word = if run.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 run.to_ascii_lowercase()
             } else {
-                run.chars()
-                    .filter(|&c| !apostrophe(c))
-                    .flat_map(char::to_lowercase)
-                    .collect()
+                folded(run).collect()
             };
             (!word.is_empty()).then_some(word)
         })
         .collect()
 }
 
-/// Whether `text` contains one of `targets` (lowercase ASCII) as a word, read as [`words`]
-/// reads it (case folded, apostrophes dropped), without building the words.
+/// Whether one of `targets` (lowercase) is among the [`words`] of `text`, without building
+/// them.
 pub fn has_any_word(text: &str, targets: &[&str]) -> bool {
-    let apostrophe = |c: char| c == '\'' || c == '’';
-    text.split(|c: char| !c.is_alphanumeric() && !apostrophe(c))
-        .any(|run| {
-            targets.iter().any(|target| {
-                let mut letters = run.chars().filter(|&c| !apostrophe(c));
-                target
-                    .chars()
-                    .all(|t| letters.next().is_some_and(|c| c.to_ascii_lowercase() == t))
-                    && letters.next().is_none()
-            })
-        })
+    runs(text).any(|run| targets.iter().any(|target| folded(run).eq(target.chars())))
+}
+
+/// The runs of letters, digits and apostrophes that words are made of.
+fn runs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric() && !is_apostrophe(c))
+}
+
+/// A run's word: its characters lowercased, apostrophes dropped.
+fn folded(run: &str) -> impl Iterator<Item = char> + '_ {
+    run.chars()
+        .filter(|&c| !is_apostrophe(c))
+        .flat_map(char::to_lowercase)
+}
+
+fn is_apostrophe(c: char) -> bool {
+    c == '\'' || c == '’'
 }
 
 /// Whether `phrase` (space-separated lowercase words) occurs in `words` as consecutive words.
