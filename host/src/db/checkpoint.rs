@@ -18,26 +18,39 @@ use tokio::time::MissedTickBehavior;
 /// written, a checkpoint finds nothing to do.
 const EVERY: Duration = Duration::from_millis(100);
 
-/// Checkpoints `pool`'s database until the pool is closed.
-pub fn start(pool: AnyPool) {
-    tokio::spawn(async move {
-        let closing = pool.close_event();
-        tokio::pin!(closing);
-        let mut tick = tokio::time::interval(EVERY);
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                () = &mut closing => break,
-            }
-            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await
-            {
-                tracing::warn!(error = %err, "WAL checkpoint failed");
-            }
+/// The checkpointing task: it runs until the pool is closed or this is dropped.
+pub struct Checkpoints(tokio::task::AbortHandle);
+
+impl Checkpoints {
+    /// Starts checkpointing `pool`'s database.
+    pub fn start(pool: AnyPool) -> Self {
+        Self(tokio::spawn(run(pool)).abort_handle())
+    }
+}
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn run(pool: AnyPool) {
+    let closing = pool.close_event();
+    tokio::pin!(closing);
+    let mut tick = tokio::time::interval(EVERY);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = &mut closing => break,
         }
-    });
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %err, "WAL checkpoint failed");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -50,6 +63,16 @@ mod tests {
         std::fs::metadata(path).map_or(0, |m| m.len())
     }
 
+    /// About 400 KB of messages: far below the writer's own threshold (~40 MiB of WAL).
+    async fn write_messages(pool: &AnyPool, backend: crate::db::Backend) {
+        let text = "x".repeat(2000);
+        let rows: Vec<_> = (1..=200).map(|s| message("u0", "p0", s, &text)).collect();
+        let rows: Vec<_> = rows.iter().collect();
+        for chunk in rows.chunks(50) {
+            messages::insert_many(pool, backend, chunk).await.unwrap();
+        }
+    }
+
     #[tokio::test]
     async fn committed_pages_reach_the_database_file_without_a_commit_checkpointing() {
         let dir = tempfile::tempdir().unwrap();
@@ -60,15 +83,7 @@ mod tests {
         tokio::time::sleep(EVERY * 3).await;
         let before = size(&file);
 
-        // A few hundred KiB of messages: far below the writer's own threshold (~40 MiB).
-        let text = "x".repeat(2000);
-        let rows: Vec<_> = (1..=200).map(|s| message("u0", "p0", s, &text)).collect();
-        let rows: Vec<_> = rows.iter().collect();
-        for chunk in rows.chunks(50) {
-            messages::insert_many(db.pool(), db.backend(), chunk)
-                .await
-                .unwrap();
-        }
+        write_messages(db.pool(), db.backend()).await;
         assert!(size(&wal) > 400_000, "the messages are in the WAL");
         let mut waited = Duration::ZERO;
         while size(&file) < before + 400_000 && waited < Duration::from_secs(10) {
@@ -81,5 +96,21 @@ mod tests {
             size(&file)
         );
         db.close().await;
+    }
+
+    #[tokio::test]
+    async fn dropping_the_last_database_handle_stops_the_checkpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path(), 1).await;
+        let (pool, backend) = (db.pool().clone(), db.backend());
+        let file = dir.path().join("ava.db");
+        tokio::time::sleep(EVERY * 3).await;
+        drop(db);
+        let before = size(&file);
+
+        write_messages(&pool, backend).await;
+        tokio::time::sleep(EVERY * 5).await;
+        assert_eq!(size(&file), before, "nothing copied the WAL back");
+        pool.close().await;
     }
 }

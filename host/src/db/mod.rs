@@ -77,6 +77,9 @@ pub struct Db {
     /// SQLite allows one writer at a time; queueing writers here, in order, beats having
     /// them sleep and retry in SQLite's busy handler.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite's background checkpoints, stopped when the last handle is dropped (the task
+    /// holds a pool handle, which would otherwise keep the database open).
+    _checkpoints: Option<Arc<checkpoint::Checkpoints>>,
 }
 
 /// A write transaction. For SQLite it holds the process's write lock until it ends.
@@ -130,9 +133,9 @@ impl Db {
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 5000").await?;
-                            // A commit that finds ~40 MiB of WAL (not 4) checkpoints: it
-                            // stalls the writer, and a page rewritten often is copied back
-                            // once per checkpoint. `checkpoint` copies most of it beforehand.
+                            // `checkpoint` copies the WAL back in the background; a commit
+                            // checkpoints only as a backstop, once ~40 MiB of WAL have not
+                            // been (it stalls the writer), and restarts the WAL.
                             conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
                             Ok(())
                         })
@@ -142,13 +145,12 @@ impl Db {
             }
             Backend::Postgres => options.max_connections(32).connect(url).await?,
         };
-        if backend == Backend::Sqlite {
-            checkpoint::start(pool.clone());
-        }
+        let sqlite = backend == Backend::Sqlite;
         Ok(Self {
+            _checkpoints: sqlite.then(|| Arc::new(checkpoint::Checkpoints::start(pool.clone()))),
             pool,
             backend,
-            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            write_lock: sqlite.then(|| Arc::new(Mutex::new(()))),
         })
     }
 
