@@ -1,9 +1,6 @@
 // How every browser test starts Chromium: Debian's package, never a downloaded browser, with
 // the flags this sandbox needs (no background connections: the network is closed).
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-
+// Playwright gives each launch a new empty profile of its own.
 export function launchOptions() {
   return {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -17,7 +14,6 @@ export function launchOptions() {
       '--disable-sync',
       '--disable-quic',
       '--no-first-run',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'ava-chromium-'))}`,
     ],
   }
 }

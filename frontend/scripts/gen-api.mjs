@@ -2,6 +2,7 @@
 //
 //   npm run gen:api                 asks the host binary (`ava openapi`) for the document,
 //                                   writes openapi.json and src/lib/api/schema.d.ts
+//   npm run gen:api -- --types-only only rewrites schema.d.ts from the committed openapi.json
 //   npm run check:api               fails when schema.d.ts is not what openapi.json gives
 //   npm run check:api -- --url URL  also fails when a running host serves another document
 //
@@ -56,6 +57,9 @@ if (args.includes('--check')) {
     process.exit(1)
   }
   console.log('API types match the host\'s document.')
+} else if (args.includes('--types-only')) {
+  writeFileSync(typesPath, await typesOf(readFileSync(docPath, 'utf8')))
+  console.log(`wrote ${typesPath}`)
 } else {
   const doc = normalized(hostDocument())
   writeFileSync(docPath, doc)
