@@ -1,0 +1,3 @@
+export { SubscribePage } from './components/SubscribePage'
+export { CheckoutReturn } from './components/CheckoutReturn'
+export { useBillingStatus, useOpenPortal, createCheckoutSession } from './api/billing'
