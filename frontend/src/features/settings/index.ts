@@ -1,0 +1,2 @@
+export { SettingsPage } from './components/SettingsPage'
+export { usePreferences } from './api/preferences'
