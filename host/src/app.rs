@@ -287,6 +287,12 @@ async fn housekeeping(accounts: Arc<Accounts>, db: Db) {
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let addr = settings.addr;
+    if !settings.web_dir.join("index.html").is_file() {
+        tracing::warn!(
+            web_dir = %settings.web_dir.display(),
+            "the web app is not built (npm ci && npm run build in frontend/): the API runs without it"
+        );
+    }
     let app = App::start(settings).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

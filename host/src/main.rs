@@ -37,6 +37,8 @@ enum Command {
     },
     /// Applies the database migrations, then exits.
     Migrate,
+    /// Prints the API's OpenAPI 3.1 document (what `GET /openapi.json` serves), then exits.
+    Openapi,
     /// Inspects the plugins of `ava.toml`.
     Plugins {
         #[command(subcommand)]
@@ -85,6 +87,10 @@ async fn main() -> anyhow::Result<()> {
             let db = app::database(&settings).await?;
             tracing::info!(backend = ?db.backend(), "database migrated");
             db.close().await;
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", ava_host::api::openapi::json());
             Ok(())
         }
         Command::Plugins { command } => match command {

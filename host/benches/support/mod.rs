@@ -54,6 +54,7 @@ pub fn settings(
         redis_prefix: "ava".into(),
         public_url: None,
         operator_token: None,
+        web_dir: "frontend/dist".into(),
         sentry_dsn: None,
         app_env: "production".into(),
         log: "error".into(),

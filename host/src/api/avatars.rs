@@ -1,51 +1,62 @@
 //! `/avatars`: the user's personas. Another user's persona is always 404.
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, AuthUser, RawBody};
-use super::views;
+use super::views::{self, ErrorBody, PersonaView};
 use crate::app::AppState;
 use crate::db::personas::PersonaData;
 use crate::db::{now_ms, personas, preferences};
 use crate::personas::cards::{self, CardVersion};
 use crate::plugins::types::ImageRequest;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/avatars", get(list).post(create))
-        .route(
-            "/avatars/import",
-            post(import).layer(DefaultBodyLimit::max(cards::MAX_PNG_BYTES + 1024)),
-        )
-        .route(
-            "/avatars/{id}",
-            get(show).put(replace).patch(amend).delete(remove),
-        )
-        .route("/avatars/{id}/export", get(export))
+pub fn router() -> OpenApiRouter<AppState> {
+    let import = OpenApiRouter::new()
+        .routes(routes!(import))
+        .layer(DefaultBodyLimit::max(cards::MAX_PNG_BYTES + 1024));
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, replace, amend, remove))
+        .routes(routes!(export))
+        .merge(import)
+}
+
+/// The user's personas.
+#[derive(Serialize, ToSchema)]
+pub struct PersonaList {
+    avatars: Vec<PersonaView>,
 }
 
 fn not_found() -> ApiError {
     ApiError::NotFound("Persona not found".into())
 }
 
-async fn list(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<Value>> {
+/// The user's personas, oldest first.
+#[utoipa::path(get, path = "/avatars", tag = "personas", security(("bearer" = [])),
+    responses(
+        (status = 200, body = PersonaList),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+async fn list(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<PersonaList>> {
     let all = personas::list(state.db.pool(), &user.id).await?;
-    Ok(Json(
-        json!({ "avatars": all.iter().map(views::persona).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(PersonaList {
+        avatars: all.iter().map(views::persona).collect(),
+    }))
 }
 
 /// The editable fields; omitted ones take their defaults (create, replace) or keep their
 /// value (amend).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PersonaFields)]
 pub struct Fields {
     name: Option<String>,
     style: Option<String>,
@@ -89,11 +100,20 @@ impl Fields {
     }
 }
 
+/// Creates a persona.
+#[utoipa::path(post, path = "/avatars", tag = "personas", security(("bearer" = [])),
+    request_body = Fields,
+    responses(
+        (status = 201, body = PersonaView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 409, description = "The user has the most personas allowed", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule (`field` names it)", body = ErrorBody),
+    ))]
 async fn create(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(fields): ApiJson<Fields>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<PersonaView>)> {
     let data = crate::personas::validate(fields.apply(PersonaData::default()))?;
     let persona = crate::personas::new_persona(&user.id, data);
     let mut tx = state.db.write().await?;
@@ -108,11 +128,19 @@ async fn create(
     Ok((StatusCode::CREATED, Json(views::persona(&persona))))
 }
 
+/// One persona.
+#[utoipa::path(get, path = "/avatars/{id}", tag = "personas", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = PersonaView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such persona of this user", body = ErrorBody),
+    ))]
 async fn show(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PersonaView>> {
     let persona = personas::get(state.db.pool(), &user.id, &id)
         .await?
         .ok_or_else(not_found)?;
@@ -125,7 +153,7 @@ async fn save(
     id: &str,
     fields: Fields,
     keep: bool,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PersonaView>> {
     let mut tx = state.db.write().await?;
     let current = personas::get(&mut **tx, &user.id, id)
         .await?
@@ -146,26 +174,52 @@ async fn save(
     Ok(Json(views::persona(&updated)))
 }
 
+/// Replaces every field (omitted ones take their defaults).
+#[utoipa::path(put, path = "/avatars/{id}", tag = "personas", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = Fields,
+    responses(
+        (status = 200, body = PersonaView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such persona of this user", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule (`field` names it)", body = ErrorBody),
+    ))]
 async fn replace(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
     ApiJson(fields): ApiJson<Fields>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PersonaView>> {
     save(&state, &user, &id, fields, false).await
 }
 
+/// Changes the fields given (omitted ones keep their value).
+#[utoipa::path(patch, path = "/avatars/{id}", tag = "personas", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = Fields,
+    responses(
+        (status = 200, body = PersonaView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such persona of this user", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule (`field` names it)", body = ErrorBody),
+    ))]
 async fn amend(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
     ApiJson(fields): ApiJson<Fields>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PersonaView>> {
     save(&state, &user, &id, fields, true).await
 }
 
 /// Deletes a persona and its conversation. The last persona cannot go; when the active
 /// one goes, the oldest remaining becomes active.
+#[utoipa::path(delete, path = "/avatars/{id}", tag = "personas", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted, with its conversation"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such persona of this user", body = ErrorBody),
+        (status = 409, description = "The last persona cannot be deleted", body = ErrorBody),
+    ))]
 async fn remove(
     State(state): State<AppState>,
     user: AuthUser,
@@ -195,11 +249,24 @@ async fn remove(
 }
 
 /// Imports a Character Card (V1, V2 or V3; JSON, or a PNG carrying one) as a new persona.
+#[utoipa::path(post, path = "/avatars/import", tag = "personas", security(("bearer" = [])),
+    request_body(content = Vec<u8>, description = "The card file's bytes: JSON, or a PNG with a `chara`/`ccv3` text chunk",
+        content(
+            (Vec<u8> = "application/json"),
+            (Vec<u8> = "image/png"),
+        )),
+    responses(
+        (status = 201, description = "The new persona, with `imported_from`", body = PersonaView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 409, description = "The user has the most personas allowed", body = ErrorBody),
+        (status = 413, description = "The file is too large", body = ErrorBody),
+        (status = 422, description = "Not a card this host can read, or a field breaks a rule", body = ErrorBody),
+    ))]
 async fn import(
     State(state): State<AppState>,
     user: AuthUser,
     RawBody(body): RawBody,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<PersonaView>)> {
     let card = cards::import(&body).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let data = crate::personas::validate(card.data)?;
     let persona = crate::personas::new_persona(&user.id, data);
@@ -218,12 +285,13 @@ async fn import(
         CardVersion::V3 => "v3",
     };
     let mut body = views::persona(&persona);
-    body["imported_from"] = json!(version);
+    body.imported_from = Some(version);
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
     /// `v3` (default), `v2`, or `png` (a portrait carrying the card, drawn by the active image
     /// plugin).
@@ -231,6 +299,21 @@ struct ExportQuery {
 }
 
 /// Exports a persona as a Character Card file.
+#[utoipa::path(get, path = "/avatars/{id}/export", tag = "personas", security(("bearer" = [])),
+    params(("id" = String, Path), ExportQuery),
+    responses(
+        (status = 200, description = "The card, as an attachment: JSON (`v2`, `v3`) or a PNG portrait carrying it (`png`)",
+            content(
+                (Object = "application/json"),
+                (Vec<u8> = "image/png"),
+            )),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such persona of this user", body = ErrorBody),
+        (status = 422, description = "A bad format, or the image plugin draws no PNG", body = ErrorBody),
+        (status = 502, description = "The image plugin failed", body = ErrorBody),
+        (status = 503, description = "No image plugin for a PNG card", body = ErrorBody),
+        (status = 504, description = "The image plugin took too long", body = ErrorBody),
+    ))]
 async fn export(
     State(state): State<AppState>,
     user: AuthUser,

@@ -1,76 +1,157 @@
 //! `/billing`: checkout, the customer portal, the subscription's status, and the webhooks of
 //! billing providers (`/billing/webhook` for the active one, `/webhook/{plugin}` by name).
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiResult;
 use super::extract::{AuthUser, RawBody, header_pairs};
-use super::views;
+use super::views::{self, ErrorBody, SubscriptionView};
 use crate::app::AppState;
 
 /// Providers' events are a few KiB; Stripe caps them well below this.
 const MAX_WEBHOOK_BYTES: usize = 512 * 1024;
 
-pub fn router() -> Router<AppState> {
-    let webhooks = Router::new()
-        .route("/billing/webhook", post(webhook))
-        .route("/webhook/{plugin}", post(plugin_webhook))
+pub fn router() -> OpenApiRouter<AppState> {
+    let webhooks = OpenApiRouter::new()
+        .routes(routes!(webhook))
+        .routes(routes!(plugin_webhook))
         .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES));
-    Router::new()
-        .route("/billing/checkout", post(checkout))
-        .route("/billing/portal", post(portal))
-        .route("/billing/status", get(status))
+    OpenApiRouter::new()
+        .routes(routes!(checkout))
+        .routes(routes!(portal))
+        .routes(routes!(status))
         .merge(webhooks)
+}
+
+/// Where to send the user to pay.
+#[derive(Serialize, ToSchema)]
+pub struct CheckoutSession {
+    checkout_url: String,
+}
+
+/// Where the user manages or cancels their subscription.
+#[derive(Serialize, ToSchema)]
+pub struct PortalSession {
+    portal_url: String,
+}
+
+/// The subscription, and whether the portal can be opened.
+#[derive(Serialize, ToSchema)]
+pub struct BillingStatus {
+    #[serde(flatten)]
+    subscription: SubscriptionView,
+    /// Whether `POST /billing/portal` has a customer to open the portal for.
+    can_manage: bool,
+}
+
+/// What became of a webhook.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookReceipt {
+    received: bool,
+    /// `applied`, `duplicate`, `ignored`, ...
+    outcome: &'static str,
 }
 
 /// `{"checkout_url"}`: where to send the user to pay. A client's `Idempotency-Key` header
 /// makes a retried request land on the same checkout.
+#[utoipa::path(post, path = "/billing/checkout", tag = "billing", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Up to 200 characters: a retry with the same key gets the same checkout")),
+    responses(
+        (status = 200, body = CheckoutSession),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 409, description = "A subscription is already active", body = ErrorBody),
+        (status = 502, description = "The billing provider failed", body = ErrorBody),
+        (status = 503, description = "The billing provider is unavailable", body = ErrorBody),
+        (status = 504, description = "The billing provider took too long", body = ErrorBody),
+    ))]
 async fn checkout(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CheckoutSession>> {
     let attempt = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 200);
     let url = state.billing.checkout(&user.id, attempt).await?;
-    Ok(Json(json!({ "checkout_url": url })))
+    Ok(Json(CheckoutSession { checkout_url: url }))
 }
 
 /// `{"portal_url"}`: where the user manages or cancels their subscription.
-async fn portal(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/billing/portal", tag = "billing", security(("bearer" = [])),
+    responses(
+        (status = 200, body = PortalSession),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 409, description = "No subscription yet to manage", body = ErrorBody),
+        (status = 502, description = "The billing provider failed", body = ErrorBody),
+        (status = 503, description = "The billing provider is unavailable", body = ErrorBody),
+        (status = 504, description = "The billing provider took too long", body = ErrorBody),
+    ))]
+async fn portal(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<PortalSession>> {
     let url = state.billing.portal(&user.id).await?;
-    Ok(Json(json!({ "portal_url": url })))
+    Ok(Json(PortalSession { portal_url: url }))
 }
 
 /// The status, current period end and cancel-at-period-end.
-async fn status(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/billing/status", tag = "billing", security(("bearer" = [])),
+    responses(
+        (status = 200, body = BillingStatus),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+async fn status(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<BillingStatus>> {
     let status = state.billing.status(&user.id).await?;
-    let mut body = views::subscription(status.subscription.as_ref());
-    body["can_manage"] = json!(status.can_manage);
-    Ok(Json(body))
+    Ok(Json(BillingStatus {
+        subscription: views::subscription(status.subscription.as_ref()),
+        can_manage: status.can_manage,
+    }))
 }
 
+/// The active billing provider's webhooks, verified by its plugin; the raw body is passed
+/// to it untouched.
+#[utoipa::path(post, path = "/billing/webhook", tag = "billing",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The provider's event, byte for byte"),
+    responses(
+        (status = 200, description = "Recorded, a duplicate, or ignored", body = WebhookReceipt),
+        (status = 400, description = "Forged or stale", body = ErrorBody),
+        (status = 409, description = "Being processed; deliver it again", body = ErrorBody),
+        (status = 413, description = "Larger than 512 KiB", body = ErrorBody),
+        (status = 502, description = "The plugin failed", body = ErrorBody),
+        (status = 503, description = "Cannot be handled now; deliver it again", body = ErrorBody),
+    ))]
 async fn webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<WebhookReceipt>)> {
     receive(&state, None, &headers, body.to_vec()).await
 }
 
+/// The webhooks of a billing plugin by name (any loaded one, active or not).
+#[utoipa::path(post, path = "/webhook/{plugin}", tag = "billing",
+    params(("plugin" = String, Path, description = "The plugin's name in ava.toml")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The provider's event, byte for byte"),
+    responses(
+        (status = 200, description = "Recorded, a duplicate, or ignored", body = WebhookReceipt),
+        (status = 400, description = "Forged or stale", body = ErrorBody),
+        (status = 404, description = "No such billing plugin", body = ErrorBody),
+        (status = 409, description = "Being processed; deliver it again", body = ErrorBody),
+        (status = 413, description = "Larger than 512 KiB", body = ErrorBody),
+        (status = 502, description = "The plugin failed", body = ErrorBody),
+        (status = 503, description = "Cannot be handled now; deliver it again", body = ErrorBody),
+    ))]
 async fn plugin_webhook(
     State(state): State<AppState>,
     Path(plugin): Path<String>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<WebhookReceipt>)> {
     receive(&state, Some(&plugin), &headers, body.to_vec()).await
 }
 
@@ -81,13 +162,16 @@ async fn receive(
     plugin: Option<&str>,
     headers: &HeaderMap,
     body: Vec<u8>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<WebhookReceipt>)> {
     let receipt = state
         .billing
         .receive(plugin, header_pairs(headers), body)
         .await?;
     Ok((
         StatusCode::OK,
-        Json(json!({ "received": true, "outcome": receipt.as_str() })),
+        Json(WebhookReceipt {
+            received: true,
+            outcome: receipt.as_str(),
+        }),
     ))
 }

@@ -3,45 +3,64 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tokio::sync::mpsc;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, AuthUser, OptionalJson};
-use super::views;
+use super::views::{self, ErrorBody};
 use crate::app::AppState;
 use crate::chat::Turn;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/chat", post(send))
-        .route("/chat/stream", post(stream))
-        .route("/chat/regenerate", post(regenerate))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send))
+        .routes(routes!(stream))
+        .routes(routes!(regenerate))
 }
 
-#[derive(Deserialize)]
+/// A message to the persona.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Send {
+#[schema(as = ChatSend)]
+pub struct Send {
     message: String,
     /// Another persona than the active one.
     persona_id: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Regenerate {
+#[schema(as = ChatRegenerate)]
+pub struct Regenerate {
     persona_id: Option<String>,
 }
 
+/// A `delta` event of `/chat/stream`: the next piece of the reply.
+#[derive(Serialize, ToSchema)]
+pub struct ChatStreamDelta<'a> {
+    text: &'a str,
+}
+
+/// An `error` event of `/chat/stream`: the turn failed after the stream began.
+#[derive(Serialize, ToSchema)]
+pub struct ChatStreamError {
+    detail: String,
+    /// The HTTP status the same failure answers outside a stream.
+    status: u16,
+}
+
 /// A stored turn as the API answers it: `{"message": ..., "reply": ...}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Turn)]
 pub struct TurnView<'a> {
     message: views::MessageView<'a>,
     reply: views::MessageView<'a>,
@@ -54,6 +73,19 @@ pub fn turn(turn: &Turn) -> TurnView<'_> {
     }
 }
 
+/// Sends a message and answers with the stored turn (the message and the persona's reply).
+#[utoipa::path(post, path = "/chat", tag = "chat", security(("bearer" = [])), request_body = Send,
+    responses(
+        (status = 200, body = TurnView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 402, description = "Subscription required", body = ErrorBody),
+        (status = 403, description = "Intimate mode without the 18+ confirmation", body = ErrorBody),
+        (status = 404, description = "No such persona", body = ErrorBody),
+        (status = 422, description = "Empty or too long, or refused by the persona", body = ErrorBody),
+        (status = 502, description = "The persona plugin failed", body = ErrorBody),
+        (status = 503, description = "The persona is unavailable or busy; see Retry-After", body = ErrorBody),
+        (status = 504, description = "The persona took too long", body = ErrorBody),
+    ))]
 async fn send(
     State(state): State<AppState>,
     user: AuthUser,
@@ -66,6 +98,20 @@ async fn send(
     Ok(Json(turn(&done)).into_response())
 }
 
+/// Replaces the persona's last reply with a new one.
+#[utoipa::path(post, path = "/chat/regenerate", tag = "chat", security(("bearer" = [])),
+    request_body(content = Option<Regenerate>, description = "Optional: another persona than the active one"),
+    responses(
+        (status = 200, body = TurnView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 402, description = "Subscription required", body = ErrorBody),
+        (status = 403, description = "Intimate mode without the 18+ confirmation", body = ErrorBody),
+        (status = 404, description = "No reply to regenerate, or no such persona", body = ErrorBody),
+        (status = 409, description = "The conversation changed meanwhile", body = ErrorBody),
+        (status = 502, description = "The persona plugin failed", body = ErrorBody),
+        (status = 503, description = "The persona is unavailable or busy", body = ErrorBody),
+        (status = 504, description = "The persona took too long", body = ErrorBody),
+    ))]
 async fn regenerate(
     State(state): State<AppState>,
     user: AuthUser,
@@ -83,6 +129,17 @@ async fn regenerate(
 /// The turn runs in its own task: a client that goes away does not stop it, and the whole
 /// reply is stored. The paywall and other refusals answer before the stream starts, as
 /// plain JSON errors.
+#[utoipa::path(post, path = "/chat/stream", tag = "chat", security(("bearer" = [])), request_body = Send,
+    responses(
+        (status = 200, content_type = "text/event-stream",
+            description = "Server-sent events: `delta` (data: ChatStreamDelta) while the persona writes, then one `done` (data: Turn, the stored turn) or one `error` (data: ChatStreamError). The turn is stored even if the client goes away.",
+            body = String),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 402, description = "Subscription required", body = ErrorBody),
+        (status = 403, description = "Intimate mode without the 18+ confirmation", body = ErrorBody),
+        (status = 404, description = "No such persona", body = ErrorBody),
+        (status = 422, description = "Empty or too long", body = ErrorBody),
+    ))]
 async fn stream(
     State(state): State<AppState>,
     user: AuthUser,
@@ -115,21 +172,22 @@ async fn stream(
     .map(|text| {
         Event::default()
             .event("delta")
-            .json_data(json!({ "text": text }))
+            .json_data(ChatStreamDelta { text: &text })
     });
     let end = futures::stream::once(async move {
         match done_rx.await {
             Ok(Ok(done)) => Event::default().event("done").json_data(turn(&done)),
             Ok(Err(err)) => {
                 let api: ApiError = err.into();
-                let status = api.status().as_u16();
-                Event::default()
-                    .event("error")
-                    .json_data(json!({ "detail": api.detail(), "status": status }))
+                Event::default().event("error").json_data(ChatStreamError {
+                    detail: api.detail(),
+                    status: api.status().as_u16(),
+                })
             }
-            Err(_) => Event::default()
-                .event("error")
-                .json_data(json!({ "detail": "The reply was interrupted", "status": 500 })),
+            Err(_) => Event::default().event("error").json_data(ChatStreamError {
+                detail: "The reply was interrupted".into(),
+                status: 500,
+            }),
         }
     });
     let events = deltas.chain(end).map(|event| {

@@ -1,12 +1,12 @@
 //! `/dev/*`: pages the active billing plugin serves itself (the development provider's
 //! checkout and portal). A provider that serves none answers 404 here.
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{RawBody, header_pairs};
@@ -28,13 +28,56 @@ const PAGE_HEADERS: [HeaderName; 3] = [
 const PAGE_POLICY: &str =
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/dev/{*path}", get(page).post(page))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(page, form))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
 }
 
+/// A page of the active billing plugin (the dev provider's checkout and portal); 404 when
+/// the active billing plugin serves none.
+#[utoipa::path(get, path = "/dev/{*path}", tag = "dev",
+    params(("path" = String, Path, description = "Anything after /dev/")),
+    responses(
+        (status = 200, description = "The plugin's HTML page", content_type = "text/html", body = String),
+        (status = 303, description = "The plugin's redirect (e.g. back to the SPA after paying)"),
+        (status = 404, description = "The active billing plugin serves no pages", body = super::views::ErrorBody),
+        (status = 502, description = "The plugin failed", body = super::views::ErrorBody),
+    ))]
 async fn page(
+    state: State<AppState>,
+    method: Method,
+    path: Path<String>,
+    query: RawQuery,
+    headers: HeaderMap,
+    body: RawBody,
+) -> ApiResult<Response> {
+    serve(state, method, path, query, headers, body).await
+}
+
+/// A form of a billing plugin's page (its buttons post here).
+#[utoipa::path(post, path = "/dev/{*path}", tag = "dev",
+    params(("path" = String, Path, description = "Anything after /dev/")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The plugin's HTML page", content_type = "text/html", body = String),
+        (status = 303, description = "The plugin's redirect"),
+        (status = 404, description = "The active billing plugin serves no pages", body = super::views::ErrorBody),
+        (status = 413, description = "Larger than 64 KiB", body = super::views::ErrorBody),
+        (status = 502, description = "The plugin failed", body = super::views::ErrorBody),
+    ))]
+async fn form(
+    state: State<AppState>,
+    method: Method,
+    path: Path<String>,
+    query: RawQuery,
+    headers: HeaderMap,
+    body: RawBody,
+) -> ApiResult<Response> {
+    serve(state, method, path, query, headers, body).await
+}
+
+async fn serve(
     State(state): State<AppState>,
     method: Method,
     Path(path): Path<String>,

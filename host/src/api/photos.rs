@@ -3,29 +3,30 @@
 
 use std::convert::Infallible;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use futures::StreamExt;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::AuthUser;
-use super::views;
+use super::views::{self, ErrorBody, PhotoView};
 use crate::app::AppState;
 use crate::photos::PhotoError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/photos", get(list))
-        .route("/photos/events", get(events))
-        .route("/photos/{id}", get(one))
-        .route("/photos/{id}/image", get(image))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(events))
+        .routes(routes!(one))
+        .routes(routes!(image))
 }
 
 const DEFAULT_PAGE: i64 = 30;
@@ -45,20 +46,36 @@ impl From<PhotoError> for ApiError {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     /// The `next_cursor` of the previous page: photos older than it.
     before: Option<String>,
+    /// 1–100, default 30.
     limit: Option<i64>,
 }
 
+/// A page of photos, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct PhotoPage {
+    photos: Vec<PhotoView>,
+    /// Fetches older photos; `null` at the end.
+    next_cursor: Option<String>,
+}
+
 /// The user's photos, newest first; `next_cursor` fetches older ones, `null` at the end.
+#[utoipa::path(get, path = "/photos", tag = "photos", security(("bearer" = [])), params(PageQuery),
+    responses(
+        (status = 200, body = PhotoPage),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "A bad limit", body = ErrorBody),
+    ))]
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
     Query(query): Query<PageQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PhotoPage>> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::Validation {
@@ -74,24 +91,40 @@ async fn list(
         Some(last) if photos.len() as i64 == limit => Some(last.id.clone()),
         _ => None,
     };
-    Ok(Json(json!({
-        "photos": photos.iter().map(views::photo).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+    Ok(Json(PhotoPage {
+        photos: photos.iter().map(views::photo).collect(),
+        next_cursor,
+    }))
 }
 
 /// One photo's metadata and status.
+#[utoipa::path(get, path = "/photos/{id}", tag = "photos", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = PhotoView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such photo of this user", body = ErrorBody),
+    ))]
 async fn one(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PhotoView>> {
     let photo = state.photos.get(&user.id, &id).await?;
     Ok(Json(views::photo(&photo)))
 }
 
 /// The image of a ready photo. It never changes once ready, so clients may keep it for good
 /// (privately: it is the user's); a pending or failed photo answers 409.
+#[utoipa::path(get, path = "/photos/{id}/image", tag = "photos", security(("bearer" = [])),
+    params(("id" = String, Path), ("If-None-Match" = Option<String>, Header, description = "The ETag of a copy held")),
+    responses(
+        (status = 200, description = "The image (`Cache-Control: private, immutable`, an ETag)", content_type = "image/*", body = Vec<u8>),
+        (status = 304, description = "The copy held is current"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such photo of this user", body = ErrorBody),
+        (status = 409, description = "Not ready yet, or failed", body = ErrorBody),
+    ))]
 async fn image(
     State(state): State<AppState>,
     user: AuthUser,
@@ -139,6 +172,13 @@ async fn image(
 /// Server-sent events for the signed-in user: a `photo` event (the photo as `GET
 /// /photos/{id}` shows it) each time one of their photos becomes ready or failed, and a
 /// `resync` event when this stream fell behind and missed some (list the photos again).
+#[utoipa::path(get, path = "/photos/events", tag = "photos", security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "text/event-stream",
+            description = "Server-sent events: `photo` (data: Photo) when one of the user's photos becomes ready or failed; `resync` (data: `{}`) when the stream fell behind: list the photos again.",
+            body = String),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
 async fn events(State(state): State<AppState>, user: AuthUser) -> ApiResult<Response> {
     let receiver = state.photo_feed.subscribe();
     let photos = state.photos.clone();

@@ -1,25 +1,28 @@
 //! `/preferences`: mode, active persona, photos, and the 18+ confirmation.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, AuthUser};
-use super::views;
+use super::views::{self, ErrorBody, PreferencesView};
 use crate::app::AppState;
 use crate::db::{now_ms, personas, preferences};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/preferences", get(show).put(update).patch(update))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(show, update, amend))
 }
 
 /// Any subset of the preferences.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Changes {
+#[schema(as = PreferencesChanges)]
+pub struct Changes {
+    /// `secretary` or `intimate` (which needs the 18+ confirmation).
     mode: Option<String>,
     /// `null` is refused: a user always has an active persona.
     active_persona_id: Option<String>,
@@ -28,18 +31,34 @@ struct Changes {
     confirm_adult: Option<bool>,
 }
 
-async fn show(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<Value>> {
+/// The user's preferences.
+#[utoipa::path(get, path = "/preferences", tag = "preferences", security(("bearer" = [])),
+    responses(
+        (status = 200, body = PreferencesView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+async fn show(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<PreferencesView>> {
     let prefs = preferences::get(state.db.pool(), &user.id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Preferences not found".into()))?;
     Ok(Json(views::preferences(&prefs)))
 }
 
+/// Changes some preferences (PUT and PATCH both take any subset).
+#[utoipa::path(put, path = "/preferences", tag = "preferences", security(("bearer" = [])),
+    request_body = Changes,
+    responses(
+        (status = 200, description = "The preferences now", body = PreferencesView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Intimate mode without the 18+ confirmation", body = ErrorBody),
+        (status = 404, description = "No such persona", body = ErrorBody),
+        (status = 422, description = "A bad mode", body = ErrorBody),
+    ))]
 async fn update(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(changes): ApiJson<Changes>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PreferencesView>> {
     let mut tx = state.db.write().await?;
     let mut prefs = preferences::get(&mut **tx, &user.id)
         .await?
@@ -90,4 +109,22 @@ async fn update(
     tx.commit().await?;
     state.chat.forget_user(&user.id);
     Ok(Json(views::preferences(&prefs)))
+}
+
+/// Changes some preferences; the same as PUT.
+#[utoipa::path(patch, path = "/preferences", tag = "preferences", security(("bearer" = [])),
+    request_body = Changes,
+    responses(
+        (status = 200, description = "The preferences now", body = PreferencesView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Intimate mode without the 18+ confirmation", body = ErrorBody),
+        (status = 404, description = "No such persona", body = ErrorBody),
+        (status = 422, description = "A bad mode", body = ErrorBody),
+    ))]
+async fn amend(
+    state: State<AppState>,
+    user: AuthUser,
+    changes: ApiJson<Changes>,
+) -> ApiResult<Json<PreferencesView>> {
+    update(state, user, changes).await
 }

@@ -44,6 +44,15 @@ pub struct Settings {
     )]
     pub operator_token: Option<String>,
 
+    /// The built SPA (`npm run build` in frontend/), served at `/`.
+    #[arg(
+        long,
+        env = "AVA_WEB_DIR",
+        default_value = "frontend/dist",
+        global = true
+    )]
+    pub web_dir: PathBuf,
+
     /// Sentry DSN; empty: error reporting disabled.
     #[arg(long, env = "SENTRY_DSN", hide_env_values = true, global = true)]
     pub sentry_dsn: Option<String>,

@@ -23,6 +23,7 @@ mod plugin;
 mod registry;
 mod runtime;
 mod services;
+pub mod stats;
 
 pub mod types;
 mod watch;
@@ -38,8 +39,8 @@ pub use limits::Limits;
 pub use module::{Module, World};
 pub use plugin::LoadedPlugin;
 pub use registry::{
-    ConfigSource, LoadReport, PluginReport, PluginSet, Registry, ReloadStatus, Slot, check,
-    load_set,
+    ConfigSource, LoadReport, PluginReport, PluginSet, RefusedReload, Registry, ReloadStatus, Slot,
+    check, load_set,
 };
 pub use runtime::{EPOCH_TICK, Runtime, RuntimeOptions};
 pub use services::{PhotoStore, Services};

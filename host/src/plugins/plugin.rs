@@ -39,6 +39,8 @@ pub struct LoadedPlugin {
     pub(crate) grants: Arc<Grants>,
     permits: Arc<Semaphore>,
     pub(crate) rt: Arc<Runtime>,
+    /// This plugin's live figures (shared with earlier loads of the same name).
+    counters: Arc<super::stats::PluginCounters>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -52,9 +54,15 @@ impl std::fmt::Debug for LoadedPlugin {
 }
 
 impl LoadedPlugin {
+    /// This plugin's live figures since the process started.
+    pub fn stats(&self) -> super::stats::PluginStats {
+        self.counters.snapshot()
+    }
+
     pub(crate) fn new(name: &str, module: Arc<Module>, grants: Grants, rt: Arc<Runtime>) -> Self {
         Self {
             name: name.to_string(),
+            counters: rt.stats.counters(name),
             permits: Arc::new(Semaphore::new(grants.limits.concurrency as usize)),
             grants: Arc::new(grants),
             module,
@@ -271,6 +279,7 @@ impl LoadedPlugin {
                 tracing::debug!(plugin = %self.name, op, error = %err, "plugin call returned an error");
             }
         }
+        self.counters.record(outcome, elapsed);
         metrics::counter!("ava_plugin_calls_total", "plugin" => self.name.clone(), "op" => op, "outcome" => outcome)
             .increment(1);
         metrics::histogram!("ava_plugin_call_duration_seconds", "plugin" => self.name.clone(), "op" => op)

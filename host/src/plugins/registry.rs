@@ -437,6 +437,16 @@ pub struct ReloadStatus {
     /// Why the last reload was refused, if it was; cleared by the next success.
     pub last_error: Option<String>,
     pub last_attempt_at: SystemTime,
+    /// The last refused reload, kept after later successes: what an operator looks for
+    /// after an edit "did nothing".
+    pub last_refused: Option<RefusedReload>,
+}
+
+/// A reload that was refused: when, and why.
+#[derive(Debug, Clone)]
+pub struct RefusedReload {
+    pub at: SystemTime,
+    pub error: String,
 }
 
 /// The process's plugins: the active set, and how to reload it.
@@ -464,6 +474,7 @@ impl Registry {
                 loaded_at: now,
                 last_error: None,
                 last_attempt_at: now,
+                last_refused: None,
             }),
         }))
     }
@@ -507,6 +518,10 @@ impl Registry {
             Err(err) => {
                 tracing::error!(error = %err, "plugin reload refused; the running plugins keep serving");
                 status.last_error = Some(err.to_string());
+                status.last_refused = Some(RefusedReload {
+                    at: status.last_attempt_at,
+                    error: err.to_string(),
+                });
                 Err(err)
             }
         }

@@ -78,9 +78,16 @@ pub struct Runtime {
     /// reuses it, and `metadata()` is asked once per binary.
     modules: Mutex<HashMap<String, Arc<Module>>>,
     ticker: EpochTicker,
+    /// Every plugin's live figures, by name: they outlive the plugin sets of reloads.
+    pub(crate) stats: super::stats::StatsRegistry,
 }
 
 impl Runtime {
+    /// The live figures of every plugin since the process started.
+    pub fn stats(&self) -> &super::stats::StatsRegistry {
+        &self.stats
+    }
+
     /// Builds the engine, the linker and the epoch ticker.
     pub fn new(options: RuntimeOptions) -> Result<Arc<Self>, String> {
         let engine = Engine::new(&engine_config(
@@ -104,6 +111,7 @@ impl Runtime {
             options,
             modules: Mutex::new(HashMap::new()),
             ticker,
+            stats: Default::default(),
         }))
     }
 

@@ -118,6 +118,8 @@ impl TestApp {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        // No SPA unless a test puts one there (tests/web.rs).
+        let web_dir = data_dir.join("web");
         let mut settings = Settings {
             addr,
             data_dir,
@@ -127,6 +129,7 @@ impl TestApp {
             redis_prefix: "ava".into(),
             public_url: Some(format!("http://{addr}")),
             operator_token: Some("test-operator".into()),
+            web_dir,
             sentry_dsn: None,
             app_env: "development".into(),
             log: "warn".into(),
