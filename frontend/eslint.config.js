@@ -15,7 +15,10 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       'react-refresh/only-export-components': ['warn', { allowConstantExport: true }],
       // Components never fetch: server state goes through the feature's query hooks.
-      'no-restricted-globals': ['error', { name: 'fetch', message: 'Use the API client in src/lib/api.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'fetch', message: 'Use the API client in src/lib/api.' },
+      ],
     },
   },
   {
@@ -26,5 +29,10 @@ export default tseslint.config(
     files: ['scripts/**/*.mjs', 'e2e/**/*.mjs', 'eslint.config.js'],
     extends: [js.configs.recommended],
     languageOptions: { globals: globals.node },
+  },
+  {
+    // The journeys run some functions inside the page (page.evaluate, init scripts).
+    files: ['e2e/**/*.mjs', 'e2e/**/*.js'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 )

@@ -22,7 +22,13 @@ export function startFakeOpenAI() {
           JSON.stringify({
             id: 'cmpl-1',
             object: 'chat.completion',
-            choices: [{ index: 0, message: { role: 'assistant', content: SWAPPED_REPLY }, finish_reason: 'stop' }],
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content: SWAPPED_REPLY },
+                finish_reason: 'stop',
+              },
+            ],
           }),
         )
         return
@@ -31,12 +37,18 @@ export function startFakeOpenAI() {
       let i = 0
       const tick = setInterval(() => {
         if (i < words.length) {
-          const chunk = { id: 'cmpl-1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: words[i] } }] }
+          const chunk = {
+            id: 'cmpl-1',
+            object: 'chat.completion.chunk',
+            choices: [{ index: 0, delta: { content: words[i] } }],
+          }
           res.write(`data: ${JSON.stringify(chunk)}\n\n`)
           i += 1
         } else {
           clearInterval(tick)
-          res.write(`data: ${JSON.stringify({ id: 'cmpl-1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`)
+          res.write(
+            `data: ${JSON.stringify({ id: 'cmpl-1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
+          )
           res.end('data: [DONE]\n\n')
         }
       }, 40)

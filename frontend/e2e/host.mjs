@@ -58,7 +58,8 @@ config = { webhook_secret = { generate = true } }
 }
 
 export async function startHost({ root, bin, webDir, openaiBase, artifacts }) {
-  if (!existsSync(bin)) throw new Error(`no ava binary at ${bin} (cargo build -p ava-host --bin ava)`)
+  if (!existsSync(bin))
+    throw new Error(`no ava binary at ${bin} (cargo build -p ava-host --bin ava)`)
   const dir = mkdtempSync(join(tmpdir(), 'ava-e2e-'))
   const dataDir = join(dir, 'data')
   mkdirSync(dataDir)
@@ -88,7 +89,10 @@ export async function startHost({ root, bin, webDir, openaiBase, artifacts }) {
   child.once('exit', (code, signal) => (exited = { code, signal }))
   const deadline = Date.now() + 120_000
   for (;;) {
-    if (exited) throw new Error(`ava serve exited (${JSON.stringify(exited)}); see ${join(artifacts, 'host.log')}`)
+    if (exited)
+      throw new Error(
+        `ava serve exited (${JSON.stringify(exited)}); see ${join(artifacts, 'host.log')}`,
+      )
     try {
       const res = await fetch(`${url}/health/ready`)
       if (res.ok) break

@@ -12,7 +12,11 @@
   const ava = (window.__ava = { chunks: [], deltas: [], photos: [], marks: {} })
   const read = ReadableStreamDefaultReader.prototype.read
   const snippetOf = (text) => {
-    const words = text.replace(/[^\p{L}\p{N}]+/gu, ' ').trim().split(' ').filter(Boolean)
+    const words = text
+      .replace(/[^\p{L}\p{N}]+/gu, ' ')
+      .trim()
+      .split(' ')
+      .filter(Boolean)
     return words.slice(-2).join(' ')
   }
   const logText = () =>
@@ -36,7 +40,10 @@
     const text = typeof result.value === 'string' ? result.value : ''
     if (!text.includes('event:')) return result
     const at = performance.now()
-    const events = [...text.matchAll(/event: ?(\w+)\ndata: ?(.*)/g)].map((m) => ({ name: m[1], data: m[2] }))
+    const events = [...text.matchAll(/event: ?(\w+)\ndata: ?(.*)/g)].map((m) => ({
+      name: m[1],
+      data: m[2],
+    }))
     ava.chunks.push({ at, events: events.map((e) => e.name) })
     for (const event of events) {
       if (event.name === 'delta') {

@@ -59,7 +59,10 @@ export async function paidJourney(page, { base, label, shots, email }) {
   await step('signup', async () => {
     await page.goto(`${base}/signup`)
     await page.getByLabel(/^email/i).fill(email)
-    await page.getByLabel(/^password/i).first().fill(password)
+    await page
+      .getByLabel(/^password/i)
+      .first()
+      .fill(password)
     await page.getByRole('button', { name: /sign up|create account/i }).click()
     await page.waitForURL(/\/chat/)
     await composer(page).waitFor()
@@ -68,7 +71,10 @@ export async function paidJourney(page, { base, label, shots, email }) {
   await step('paywall', async () => {
     await send(page, 'Hello Ava, how are you today?')
     await page.getByText(PAYWALL).waitFor()
-    check((await composer(page).inputValue()) === 'Hello Ava, how are you today?', 'the draft stays in the input after a 402')
+    check(
+      (await composer(page).inputValue()) === 'Hello Ava, how are you today?',
+      'the draft stays in the input after a 402',
+    )
   })
 
   await step('subscribe-page', async () => {
@@ -86,16 +92,25 @@ export async function paidJourney(page, { base, label, shots, email }) {
   await step('processing', async () => {
     await page.getByRole('button', { name: /^pay/i }).click()
     await page.waitForURL(/\/chat\?checkout=success/)
-    await page.getByText(/confirming your payment|you're subscribed/i).first().waitFor()
+    await page
+      .getByText(/confirming your payment|you're subscribed/i)
+      .first()
+      .waitFor()
   })
 
   await step('active', async () => {
-    await page.getByText(/you're subscribed/i).first().waitFor({ timeout: 30_000 })
+    await page
+      .getByText(/you're subscribed/i)
+      .first()
+      .waitFor({ timeout: 30_000 })
   })
 
   await step('streamed-reply', async () => {
     // The draft survived the trip to the checkout and back.
-    check((await composer(page).inputValue()) === 'Hello Ava, how are you today?', 'the draft survives the checkout round trip')
+    check(
+      (await composer(page).inputValue()) === 'Hello Ava, how are you today?',
+      'the draft survives the checkout round trip',
+    )
     await sendAndWaitForReply(page)
     const deltas = await page.evaluate(() => window.__ava.deltas.length)
     check(deltas > 0, 'the reply arrived as streamed deltas')
@@ -103,7 +118,10 @@ export async function paidJourney(page, { base, label, shots, email }) {
   })
 
   await step('photos-allowed', async () => {
-    await page.getByRole('link', { name: /settings/i }).first().click()
+    await page
+      .getByRole('link', { name: /settings/i })
+      .first()
+      .click()
     await page.waitForURL(/\/settings/)
     const toggle = page.getByRole('switch', { name: /photo/i })
     if ((await toggle.getAttribute('aria-checked')) !== 'true') await toggle.click()
@@ -116,7 +134,10 @@ export async function paidJourney(page, { base, label, shots, email }) {
     await page.getByRole('link', { name: /chat/i }).first().click()
     await page.waitForURL(/\/chat/)
     await send(page, 'Send me a photo of you, please')
-    await page.getByText(/taking a photo|being created/i).first().waitFor({ timeout: 20_000 })
+    await page
+      .getByText(/taking a photo|being created/i)
+      .first()
+      .waitFor({ timeout: 20_000 })
   })
 
   await step('photo-ready', async () => {
@@ -124,13 +145,19 @@ export async function paidJourney(page, { base, label, shots, email }) {
   })
 
   await step('gallery', async () => {
-    await page.getByRole('link', { name: /photos/i }).first().click()
+    await page
+      .getByRole('link', { name: /photos/i })
+      .first()
+      .click()
     await page.waitForURL(/\/gallery/)
     await page.locator('img[src^="blob:"]').first().waitFor({ timeout: 20_000 })
   })
 
   await step('import-card', async () => {
-    await page.getByRole('link', { name: /personas/i }).first().click()
+    await page
+      .getByRole('link', { name: /personas/i })
+      .first()
+      .click()
     await page.waitForURL(/\/personas/)
     const input = page.locator('input[type="file"]').first()
     await input.setInputFiles({
@@ -144,19 +171,30 @@ export async function paidJourney(page, { base, label, shots, email }) {
   await step('set-active', async () => {
     const card = page.getByRole('article').filter({ hasText: 'Captain Mira' }).first()
     await card.getByRole('button', { name: /set active|make active|chat with/i }).click()
-    await card.getByText(/active/i).first().waitFor()
+    await card
+      .getByText(/active/i)
+      .first()
+      .waitFor()
   })
 
   await step('chat-with-card', async () => {
     await page.getByRole('link', { name: /chat/i }).first().click()
     await page.waitForURL(/\/chat/)
-    await page.getByRole('banner').or(page.locator('header')).getByText('Captain Mira').first().waitFor()
+    await page
+      .getByRole('banner')
+      .or(page.locator('header'))
+      .getByText('Captain Mira')
+      .first()
+      .waitFor()
     await composer(page).fill('Captain, where are we heading?')
     await sendAndWaitForReply(page)
   })
 
   await step('age-gate', async () => {
-    await page.getByRole('link', { name: /settings/i }).first().click()
+    await page
+      .getByRole('link', { name: /settings/i })
+      .first()
+      .click()
     await page.waitForURL(/\/settings/)
     await page.getByRole('radio', { name: /intimate/i }).check()
     const dialog = page.getByRole('dialog')
@@ -174,7 +212,10 @@ export async function paidJourney(page, { base, label, shots, email }) {
     await page.getByRole('button', { name: /manage subscription/i }).click()
     await page.waitForURL(/\/dev\/portal\//)
     await page.getByRole('button', { name: /cancel subscription/i }).click()
-    await page.getByText(/canceled|ended/i).first().waitFor()
+    await page
+      .getByText(/canceled|ended/i)
+      .first()
+      .waitFor()
   })
 
   await step('paywall-again', async () => {
@@ -187,4 +228,3 @@ export async function paidJourney(page, { base, label, shots, email }) {
 
   return { label }
 }
-

@@ -27,18 +27,23 @@ const artifacts = join(frontend, 'e2e/artifacts')
 const webDir = join(frontend, 'dist')
 const bin =
   process.env.AVA_BIN ??
-  join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/ava-target'), 'debug/ava')
+  join(
+    process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/ava-target'),
+    'debug/ava',
+  )
 const instrument = readFileSync(join(frontend, 'e2e/instrument.js'), 'utf8')
 
 rmSync(artifacts, { recursive: true, force: true })
 mkdirSync(artifacts, { recursive: true })
-if (!existsSync(join(webDir, 'index.html'))) throw new Error('frontend/dist is not built: npm run build')
+if (!existsSync(join(webDir, 'index.html')))
+  throw new Error('frontend/dist is not built: npm run build')
 
 const consoleProblems = []
 /** Chromium logs a failed fetch ("Failed to load resource: ... 402") as a console error by
  * itself; those answers are the API's, expected by the journey (the paywall, a refused
  * token). Everything else the app logs is a failure. */
-const browserNetworkLine = /^Failed to load resource: the server responded with a status of (401|402|403|404|409|422)\b/
+const browserNetworkLine =
+  /^Failed to load resource: the server responded with a status of (401|402|403|404|409|422)\b/
 
 function watchConsole(page, label) {
   page.on('console', (m) => {
@@ -48,7 +53,9 @@ function watchConsole(page, label) {
     if (new URL(page.url()).pathname.startsWith('/dev/')) return
     consoleProblems.push(`[${label}] console.${m.type()}: ${m.text()} (${page.url()})`)
   })
-  page.on('pageerror', (e) => consoleProblems.push(`[${label}] page error: ${e.message} (${page.url()})`))
+  page.on('pageerror', (e) =>
+    consoleProblems.push(`[${label}] page error: ${e.message} (${page.url()})`),
+  )
 }
 
 async function newPage(browser, label, viewport) {
@@ -61,7 +68,12 @@ async function newPage(browser, label, viewport) {
 }
 
 const desktop = { viewport: { width: 1280, height: 800 } }
-const phone = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
+const phone = {
+  viewport: { width: 375, height: 812 },
+  isMobile: true,
+  hasTouch: true,
+  deviceScaleFactor: 2,
+}
 
 /** gzip size of the JavaScript a fresh page load of `path` fetched (its initial JS). */
 async function initialJs(page, base, path) {
@@ -73,7 +85,8 @@ async function initialJs(page, base, path) {
       .map((e) => new URL(e.name).pathname),
   )
   let bytes = 0
-  for (const script of new Set(scripts)) bytes += gzipSync(readFileSync(join(webDir, script))).length
+  for (const script of new Set(scripts))
+    bytes += gzipSync(readFileSync(join(webDir, script))).length
   return { files: scripts.length, gzip_bytes: bytes }
 }
 
@@ -90,17 +103,29 @@ async function main() {
   const figures = {}
   try {
     // The API the SPA was typed from is the one this host serves.
-    execFileSync('node', [join(frontend, 'scripts/gen-api.mjs'), '--check', '--url', host.url], { stdio: 'inherit' })
+    execFileSync('node', [join(frontend, 'scripts/gen-api.mjs'), '--check', '--url', host.url], {
+      stdio: 'inherit',
+    })
 
     console.log('journey at 1280×800')
     const a = await newPage(browser, 'desktop', desktop)
     const emailA = `first-${Date.now()}@example.com`
-    await paidJourney(a.page, { base: host.url, label: 'desktop', shots: join(artifacts, 'desktop'), email: emailA })
+    await paidJourney(a.page, {
+      base: host.url,
+      label: 'desktop',
+      shots: join(artifacts, 'desktop'),
+      email: emailA,
+    })
     const streamed = await a.page.evaluate(() => window.__ava)
 
     console.log('journey at 375×812')
     const b = await newPage(browser, 'phone', phone)
-    await paidJourney(b.page, { base: host.url, label: 'phone', shots: join(artifacts, 'phone'), email: `phone-${Date.now()}@example.com` })
+    await paidJourney(b.page, {
+      base: host.url,
+      label: 'phone',
+      shots: join(artifacts, 'phone'),
+      email: `phone-${Date.now()}@example.com`,
+    })
     const streamedPhone = await b.page.evaluate(() => window.__ava)
 
     console.log('figures')
@@ -111,11 +136,24 @@ async function main() {
     })
     await a.page.evaluate((t) => sessionStorage.setItem('ava.e2e.expectInLog', t), lastText)
     await a.page.reload({ waitUntil: 'load' })
-    await a.page.waitForFunction(() => window.__ava.marks.historyShown != null, null, { timeout: 10_000 })
-    figures.chat_history_shown_ms = Math.round(await a.page.evaluate(() => window.__ava.marks.historyShown))
-    const deltas = [...streamed.deltas, ...streamedPhone.deltas].filter((d) => d.painted != null).map((d) => d.painted - d.at)
-    figures.delta_painted_ms = { samples: deltas.length, p50: quantile(deltas, 0.5), p95: quantile(deltas, 0.95), max: quantile(deltas, 1) }
-    const photos = [...streamed.photos, ...streamedPhone.photos].filter((p) => p.shown != null).map((p) => p.shown - p.at)
+    await a.page.waitForFunction(() => window.__ava.marks.historyShown != null, null, {
+      timeout: 10_000,
+    })
+    figures.chat_history_shown_ms = Math.round(
+      await a.page.evaluate(() => window.__ava.marks.historyShown),
+    )
+    const deltas = [...streamed.deltas, ...streamedPhone.deltas]
+      .filter((d) => d.painted != null)
+      .map((d) => d.painted - d.at)
+    figures.delta_painted_ms = {
+      samples: deltas.length,
+      p50: quantile(deltas, 0.5),
+      p95: quantile(deltas, 0.95),
+      max: quantile(deltas, 1),
+    }
+    const photos = [...streamed.photos, ...streamedPhone.photos]
+      .filter((p) => p.shown != null)
+      .map((p) => p.shown - p.at)
     figures.photo_shown_ms = { samples: photos.length, values: photos.map(Math.round) }
     const fresh = await newPage(browser, 'figures', desktop)
     figures.initial_js_login = await initialJs(fresh.page, host.url, '/login')
@@ -149,7 +187,10 @@ async function main() {
       await a.page.getByRole('button', { name: 'Subscribe now' }).click()
       await a.page.waitForURL(/\/dev\/checkout\//)
       await a.page.getByRole('button', { name: /^pay/i }).click()
-      await a.page.getByText(/you're subscribed/i).first().waitFor({ timeout: 30_000 })
+      await a.page
+        .getByText(/you're subscribed/i)
+        .first()
+        .waitFor({ timeout: 30_000 })
       await a.page.getByRole('textbox', { name: /message/i }).fill('Who is speaking?')
       await a.page.getByRole('textbox', { name: /message/i }).press('Enter')
       await a.page.getByText(SWAPPED_REPLY).first().waitFor({ timeout: 20_000 })
@@ -157,7 +198,7 @@ async function main() {
     })
     await op.context.close()
 
-    console.log('a second user sees none of the first user\'s data')
+    console.log("a second user sees none of the first user's data")
     const iso = steps(a.page, join(artifacts, 'isolation'))
     await iso('logout', async () => {
       await a.page.goto(`${host.url}/settings`)
@@ -167,31 +208,49 @@ async function main() {
     await iso('second-user', async () => {
       await a.page.goto(`${host.url}/signup`)
       await a.page.getByLabel(/^email/i).fill(`second-${Date.now()}@example.com`)
-      await a.page.getByLabel(/^password/i).first().fill('another long passphrase')
+      await a.page
+        .getByLabel(/^password/i)
+        .first()
+        .fill('another long passphrase')
       await a.page.getByRole('button', { name: /sign up|create account/i }).click()
       await a.page.waitForURL(/\/chat/)
       await a.page.getByRole('textbox', { name: /message/i }).waitFor()
       await a.page.waitForLoadState('networkidle')
       const text = await a.page.locator('main').textContent()
-      check(!text.includes('Captain Mira'), 'the chat shows none of the first user\'s personas')
-      check(!text.includes(SWAPPED_REPLY) && !text.includes('Who is speaking?'), 'the chat shows none of the first user\'s messages')
+      check(!text.includes('Captain Mira'), "the chat shows none of the first user's personas")
+      check(
+        !text.includes(SWAPPED_REPLY) && !text.includes('Who is speaking?'),
+        "the chat shows none of the first user's messages",
+      )
     })
     await iso('second-user-photos', async () => {
-      await a.page.getByRole('link', { name: /photos/i }).first().click()
+      await a.page
+        .getByRole('link', { name: /photos/i })
+        .first()
+        .click()
       await a.page.waitForURL(/\/gallery/)
       await a.page.getByText(/no photos yet/i).waitFor()
       check((await a.page.locator('img[src^="blob:"]').count()) === 0, 'no photo of the first user')
     })
     await iso('second-user-personas', async () => {
-      await a.page.getByRole('link', { name: /personas/i }).first().click()
+      await a.page
+        .getByRole('link', { name: /personas/i })
+        .first()
+        .click()
       await a.page.waitForURL(/\/personas/)
       await a.page.waitForLoadState('networkidle')
-      check(!(await a.page.locator('main').textContent()).includes('Captain Mira'), 'no persona of the first user')
+      check(
+        !(await a.page.locator('main').textContent()).includes('Captain Mira'),
+        'no persona of the first user',
+      )
     })
 
     writeFileSync(join(artifacts, 'figures.json'), JSON.stringify(figures, null, 2) + '\n')
     console.log(JSON.stringify(figures, null, 2))
-    check(consoleProblems.length === 0, `no console errors or warnings:\n${consoleProblems.join('\n')}`)
+    check(
+      consoleProblems.length === 0,
+      `no console errors or warnings:\n${consoleProblems.join('\n')}`,
+    )
     console.log('browser tests passed')
   } finally {
     await browser.close()

@@ -8,7 +8,9 @@ import { launchOptions } from './browser.mjs'
 
 const [url, out, ...rest] = process.argv.slice(2)
 if (!url || !out) {
-  console.error('usage: node e2e/shot.mjs URL OUT.png [--width N] [--height N] [--token T --user JSON] [--wait TEXT] [--full]')
+  console.error(
+    'usage: node e2e/shot.mjs URL OUT.png [--width N] [--height N] [--token T --user JSON] [--wait TEXT] [--full]',
+  )
   process.exit(2)
 }
 const flag = (name) => {
@@ -21,15 +23,22 @@ const browser = await chromium.launch(launchOptions())
 const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 })
 const token = flag('token')
 if (token) {
-  const user = JSON.parse(flag('user') ?? '{"id":"unknown","email":"","display_name":null,"created_at":0}')
+  const user = JSON.parse(
+    flag('user') ?? '{"id":"unknown","email":"","display_name":null,"created_at":0}',
+  )
   await context.addInitScript(
-    ([t, u]) => localStorage.setItem('ava.session', JSON.stringify({ state: { token: t, user: u }, version: 0 })),
+    ([t, u]) =>
+      localStorage.setItem(
+        'ava.session',
+        JSON.stringify({ state: { token: t, user: u }, version: 0 }),
+      ),
     [token, user],
   )
 }
 const page = await context.newPage()
 page.on('console', (m) => {
-  if (m.type() === 'error' || m.type() === 'warning') console.error(`console.${m.type()}: ${m.text()}`)
+  if (m.type() === 'error' || m.type() === 'warning')
+    console.error(`console.${m.type()}: ${m.text()}`)
 })
 page.on('pageerror', (e) => console.error(`pageerror: ${e.message}`))
 await page.goto(url, { waitUntil: 'networkidle' })

@@ -18,7 +18,9 @@ export function steps(page, dir) {
     try {
       await body()
     } catch (error) {
-      await page.screenshot({ path: file.replace(/\.png$/, '-FAILED.png'), fullPage: true }).catch(() => {})
+      await page
+        .screenshot({ path: file.replace(/\.png$/, '-FAILED.png'), fullPage: true })
+        .catch(() => {})
       error.message = `step "${name}" failed at ${page.url()}: ${error.message}`
       throw error
     }

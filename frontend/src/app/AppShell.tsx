@@ -26,10 +26,7 @@ export function AppShell() {
         Skip to content
       </a>
       <header className="hidden border-b border-gray-800 bg-gray-950/95 md:block">
-        <nav
-          aria-label="Main"
-          className="mx-auto flex max-w-6xl items-center gap-2 px-4 py-2"
-        >
+        <nav aria-label="Main" className="mx-auto flex max-w-6xl items-center gap-2 px-4 py-2">
           <span className="mr-4 bg-gradient-to-r from-purple-400 to-pink-400 bg-clip-text text-xl font-bold text-transparent">
             Ava
           </span>

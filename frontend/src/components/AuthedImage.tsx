@@ -23,7 +23,10 @@ export function AuthedImage({
   const [url, setUrl] = useState<string | null>(null)
   useEffect(() => {
     if (!blob.data) return
+    // The object URL is a resource outside React: made and revoked by the same effect, so
+    // every URL made is revoked once (StrictMode's double mount included).
     const objectUrl = URL.createObjectURL(blob.data)
+    // eslint-disable-next-line react-hooks/set-state-in-effect
     setUrl(objectUrl)
     return () => URL.revokeObjectURL(objectUrl)
   }, [blob.data])

@@ -15,7 +15,9 @@ export function Avatar({ name, size = 'md' }: { name: string; size?: 'sm' | 'md'
     <span
       aria-hidden
       className={`inline-flex shrink-0 items-center justify-center rounded-full font-semibold text-white ${px}`}
-      style={{ background: `linear-gradient(135deg, hsl(${hue} 70% 45%), hsl(${(hue + 40) % 360} 70% 35%))` }}
+      style={{
+        background: `linear-gradient(135deg, hsl(${hue} 70% 45%), hsl(${(hue + 40) % 360} 70% 35%))`,
+      }}
     >
       {initials}
     </span>

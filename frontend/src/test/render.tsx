@@ -24,7 +24,11 @@ export function signIn(token = 'test-token') {
  */
 export function renderPage(
   element: ReactElement,
-  { path = '/', url = path, routes = [] }: { path?: string; url?: string; routes?: RouteObject[] } = {},
+  {
+    path = '/',
+    url = path,
+    routes = [],
+  }: { path?: string; url?: string; routes?: RouteObject[] } = {},
 ): RenderResult & { router: ReturnType<typeof createMemoryRouter> } {
   const client = makeQueryClient()
   client.setDefaultOptions({

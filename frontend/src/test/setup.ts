@@ -12,6 +12,18 @@ HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) {
   this.open = false
   this.dispatchEvent(new Event('close'))
 }
+// jsdom has no IntersectionObserver: nothing ever comes into view (older pages load by button).
+globalThis.IntersectionObserver ??= class {
+  readonly root = null
+  readonly rootMargin = ''
+  readonly thresholds = []
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+  takeRecords() {
+    return []
+  }
+} as unknown as typeof IntersectionObserver
 // jsdom has no object URLs.
 URL.createObjectURL ??= () => 'blob:test'
 URL.revokeObjectURL ??= () => {}

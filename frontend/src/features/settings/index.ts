@@ -1,2 +1,3 @@
 export { SettingsPage } from './components/SettingsPage'
 export { usePreferences } from './api/preferences'
+export { useUpdatePreferences } from './api/preferences'

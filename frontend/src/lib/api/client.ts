@@ -23,7 +23,11 @@ const session: Middleware = {
 }
 
 /** The typed client of Ava's API, generated from its OpenAPI document. */
-export const api = createClient<paths>({ baseUrl: globalThis.location?.origin ?? '' })
+// `fetch` is looked up on each call, not captured once, so a test's mocked fetch is the one used.
+export const api = createClient<paths>({
+  baseUrl: globalThis.location?.origin ?? '',
+  fetch: (request) => globalThis.fetch(request),
+})
 api.use(session)
 
 type Result<T> = { data?: T; error?: unknown; response: Response }

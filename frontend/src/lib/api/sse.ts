@@ -8,6 +8,8 @@ export interface StreamOptions {
   body?: unknown
   signal?: AbortSignal
   onEvent: (event: EventSourceMessage) => void
+  /** Called once the server has accepted the stream, before the first event. */
+  onOpen?: () => void
 }
 
 /**
@@ -30,6 +32,7 @@ export async function readEventStream(path: string, options: StreamOptions): Pro
     const body: unknown = await response.json().catch(() => undefined)
     throw errorFromResponse(response, body)
   }
+  options.onOpen?.()
   const parser = createParser({ onEvent: options.onEvent })
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
   for (;;) {

@@ -1,5 +1,3 @@
-import '../testing/interceptFetch'
-
 import { screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { http, HttpResponse } from 'msw'

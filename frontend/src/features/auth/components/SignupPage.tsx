@@ -51,7 +51,7 @@ export function SignupPage() {
   return (
     <AuthCard
       title="Create your account"
-      subtitle="Meet Ava: chat, laugh, and get to know each other."
+      subtitle="Meet Ava, your AI companion. It takes a minute."
       footer={
         <>
           Already have an account?{' '}

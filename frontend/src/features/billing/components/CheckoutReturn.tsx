@@ -93,9 +93,23 @@ function CheckoutProgress({ sessionId }: { sessionId: string | null }) {
     )
   } else if (timedOut) {
     banner = (
-      <Alert
-        tone="warning"
-        action={
+      <Alert tone="warning">
+        <div className="space-y-3">
+          <p>
+            Your payment is taking longer than usual to confirm. It will activate automatically; you
+            can refresh in a minute, or contact support
+            {sessionId ? (
+              <>
+                {' '}
+                with session id{' '}
+                <code className="font-mono break-all text-yellow-100">{sessionId}</code>
+              </>
+            ) : null}
+            .
+          </p>
+          {status.error && !status.isFetching && (
+            <p className="text-red-300">Last check failed: {messageOf(status.error)}</p>
+          )}
           <Button
             variant="secondary"
             busy={status.isFetching}
@@ -103,23 +117,7 @@ function CheckoutProgress({ sessionId }: { sessionId: string | null }) {
           >
             Check again
           </Button>
-        }
-      >
-        <p>
-          Your payment is taking longer than usual to confirm. It will activate automatically; you
-          can refresh in a minute, or contact support
-          {sessionId ? (
-            <>
-              {' '}
-              with session id{' '}
-              <code className="font-mono break-all text-yellow-100">{sessionId}</code>
-            </>
-          ) : null}
-          .
-        </p>
-        {status.error && !status.isFetching && (
-          <p className="mt-1 text-red-300">Last check failed: {messageOf(status.error)}</p>
-        )}
+        </div>
       </Alert>
     )
   } else {
@@ -129,9 +127,10 @@ function CheckoutProgress({ sessionId }: { sessionId: string | null }) {
           <Spinner size="sm" />
           Confirming your payment…
         </p>
+        <p className="mt-1 text-purple-200/80">This usually takes a few seconds.</p>
         {status.error && (
           <p role="alert" className="mt-1 text-red-300">
-            Could not check the payment: {messageOf(status.error)} Trying again…
+            Could not check the payment: {messageOf(status.error)} — trying again.
           </p>
         )}
       </Alert>

@@ -62,7 +62,7 @@ export function SubscribePage() {
           )}
         </div>
 
-        <div className="space-y-6 rounded-2xl border border-gray-800 bg-gray-900 p-8 text-center shadow-xl shadow-black/30">
+        <div className="space-y-6 rounded-2xl border border-gray-800 bg-gray-900 p-6 text-center sm:p-8 shadow-xl shadow-black/30">
           <div>
             <h1 className="text-2xl font-bold">Unlock Ava</h1>
             <p className="mt-2 text-sm text-gray-400">
@@ -140,8 +140,8 @@ export function SubscribePage() {
             </div>
           )}
 
-          <p className="flex items-center justify-center gap-1.5 text-xs text-gray-500">
-            <Lock aria-hidden className="h-3 w-3" />
+          <p className="text-xs text-gray-500">
+            <Lock aria-hidden className="mr-1 inline h-3 w-3 align-[-1px]" />
             Secure payment via Stripe. Cancel anytime.
           </p>
         </div>

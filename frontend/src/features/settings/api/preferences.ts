@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 
 import { api, unwrap } from '@/lib/api/client'
 import type { components } from '@/lib/api/schema'
-import { authKeys, preferenceKeys } from '@/lib/queryKeys'
+import { authKeys, chatKeys, preferenceKeys } from '@/lib/queryKeys'
 import { useUserId } from '@/stores/session'
 
 export type Preferences = components['schemas']['Preferences']
@@ -12,6 +12,8 @@ export interface PreferencesChanges {
   photos_enabled?: boolean
   /** `true` records the 18+ confirmation; `false` withdraws it (and leaves intimate mode). */
   confirm_adult?: boolean
+  /** The persona the chat talks as. */
+  active_persona_id?: string
 }
 
 /** `GET /preferences`. */
@@ -36,6 +38,7 @@ export function applyChanges(prefs: Preferences, changes: PreferencesChanges): P
   if (changes.mode) next.mode = changes.mode
   if (!next.adult_confirmed && next.mode === 'intimate') next.mode = 'secretary'
   if (changes.photos_enabled !== undefined) next.photos_enabled = changes.photos_enabled
+  if (changes.active_persona_id) next.active_persona_id = changes.active_persona_id
   return next
 }
 
@@ -66,7 +69,10 @@ export function useUpdatePreferences() {
       // Another change still in flight keeps its optimistic value until it settles.
       if (queryClient.isMutating({ mutationKey }) === 1) queryClient.setQueryData(key, prefs)
     },
-    onSettled: () => {
+    onSettled: (_prefs, _error, changes) => {
+      // The chat shows the active persona's conversation: another persona, another history.
+      if (changes.active_persona_id)
+        void queryClient.invalidateQueries({ queryKey: chatKeys.all(userId) })
       if (queryClient.isMutating({ mutationKey }) === 1) {
         void queryClient.invalidateQueries({ queryKey: key })
       }

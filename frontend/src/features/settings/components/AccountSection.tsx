@@ -1,4 +1,5 @@
 import { LogOut } from 'lucide-react'
+import type { ReactNode } from 'react'
 
 import { Button } from '@/components/Button'
 import { Loading } from '@/components/Spinner'
@@ -17,15 +18,14 @@ export function AccountSection() {
       ) : me.isError ? (
         <QueryError error={me.error} retry={() => void me.refetch()} />
       ) : (
-        <dl className="grid gap-3 text-sm sm:grid-cols-[10rem_1fr]">
-          <dt className="text-gray-400">Email</dt>
-          <dd className="min-w-0 font-medium break-words text-gray-100">{me.data.user.email}</dd>
-          <dt className="text-gray-400">Display name</dt>
-          <dd className="min-w-0 break-words text-gray-100">
+        <dl className="space-y-3 text-sm">
+          <Row term="Email">
+            <span className="font-medium">{me.data.user.email}</span>
+          </Row>
+          <Row term="Display name">
             {me.data.user.display_name || <span className="text-gray-500">Not set</span>}
-          </dd>
-          <dt className="text-gray-400">Member since</dt>
-          <dd className="text-gray-100">{formatDate(me.data.user.created_at)}</dd>
+          </Row>
+          <Row term="Member since">{formatDate(me.data.user.created_at)}</Row>
         </dl>
       )}
       <div className="border-t border-gray-800 pt-4">
@@ -35,5 +35,14 @@ export function AccountSection() {
         </Button>
       </div>
     </Section>
+  )
+}
+
+function Row({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <div className="grid gap-0.5 sm:grid-cols-[10rem_1fr] sm:gap-4">
+      <dt className="text-gray-400">{term}</dt>
+      <dd className="min-w-0 break-words text-gray-100">{children}</dd>
+    </div>
   )
 }

@@ -17,7 +17,9 @@ export function Section({
       id={id}
       tabIndex={-1}
       aria-labelledby={`${id}-title`}
-      className="scroll-mt-4 space-y-4 rounded-2xl border border-gray-800 bg-gray-900 p-5 focus:outline-none sm:p-6"
+      // Focused only when deep-linked: the short highlight shows where the link led, not an outline.
+      style={{ outline: 'none' }}
+      className="scroll-mt-4 space-y-4 rounded-2xl border border-gray-800 bg-gray-900 p-5 transition-colors duration-700 data-[highlight]:border-purple-500 sm:p-6"
     >
       <div className="space-y-1">
         <h2 id={`${id}-title`} className="text-base font-semibold text-white">

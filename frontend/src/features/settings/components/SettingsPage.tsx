@@ -24,6 +24,9 @@ export function SettingsPage() {
     if (!target) return
     target.scrollIntoView?.({ block: 'start', behavior: 'smooth' })
     target.focus({ preventScroll: true })
+    target.dataset.highlight = ''
+    const fade = window.setTimeout(() => delete target.dataset.highlight, 1500)
+    return () => window.clearTimeout(fade)
   }, [hash, ready])
 
   return (

@@ -1,0 +1,2 @@
+export { PersonasPage } from './components/PersonasPage'
+export { usePersonas, type Persona } from './api/personas'

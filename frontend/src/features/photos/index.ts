@@ -1,0 +1,3 @@
+export { GalleryPage } from './components/GalleryPage'
+export { usePhotoEvents } from './hooks/usePhotoEvents'
+export { applyPhoto, type Photo } from './api/photos'
