@@ -140,8 +140,22 @@ export async function paidJourney(page, { base, label, shots, email }) {
       .waitFor({ timeout: 20_000 })
   })
 
+  let measured = { deltas: [], photos: [] }
   await step('photo-ready', async () => {
     await page.locator('[role="log"] img[src^="blob:"]').first().waitFor({ timeout: 60_000 })
+    // The page has not reloaded since the first streamed reply (every move was in the SPA):
+    // the instrumentation still holds the deltas and the photo event. Its frame watcher
+    // marks the photo shown on the next frame.
+    await page
+      .waitForFunction(() => window.__ava.photos.every((p) => p.shown != null), null, {
+        timeout: 5000,
+      })
+      .catch(() => {})
+    measured = await page.evaluate(() => ({
+      deltas: window.__ava.deltas,
+      photos: window.__ava.photos,
+      events: window.__ava.chunks.flatMap((c) => c.events),
+    }))
   })
 
   await step('gallery', async () => {
@@ -168,24 +182,12 @@ export async function paidJourney(page, { base, label, shots, email }) {
     await page.getByText('Captain Mira').first().waitFor()
   })
 
-  await step('set-active', async () => {
-    const card = page.getByRole('article').filter({ hasText: 'Captain Mira' }).first()
-    await card.getByRole('button', { name: /set active|make active|chat with/i }).click()
-    await card
-      .getByText(/active/i)
-      .first()
-      .waitFor()
-  })
-
   await step('chat-with-card', async () => {
-    await page.getByRole('link', { name: /chat/i }).first().click()
+    // "Chat with" makes the persona the active one and opens its conversation.
+    const card = page.getByRole('article').filter({ hasText: 'Captain Mira' }).first()
+    await card.getByRole('button', { name: /chat with/i }).click()
     await page.waitForURL(/\/chat/)
-    await page
-      .getByRole('banner')
-      .or(page.locator('header'))
-      .getByText('Captain Mira')
-      .first()
-      .waitFor()
+    await page.locator('main header').getByText('Captain Mira').first().waitFor()
     await composer(page).fill('Captain, where are we heading?')
     await sendAndWaitForReply(page)
   })
@@ -226,5 +228,5 @@ export async function paidJourney(page, { base, label, shots, email }) {
     await page.getByText(PAYWALL).waitFor()
   })
 
-  return { label }
+  return { label, measured }
 }

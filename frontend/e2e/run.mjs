@@ -77,17 +77,22 @@ const phone = {
 
 /** gzip size of the JavaScript a fresh page load of `path` fetched (its initial JS). */
 async function initialJs(page, base, path) {
-  await page.goto(`${base}${path}`, { waitUntil: 'networkidle' })
+  // Not 'networkidle': the signed-in app keeps the photo event stream open.
+  await page.goto(`${base}${path}`, { waitUntil: 'load' })
+  await page.getByRole('textbox').first().waitFor()
+  await page.waitForTimeout(500)
   const scripts = await page.evaluate(() =>
     performance
       .getEntriesByType('resource')
       .filter((e) => new URL(e.name).pathname.endsWith('.js'))
       .map((e) => new URL(e.name).pathname),
   )
-  let bytes = 0
-  for (const script of new Set(scripts))
-    bytes += gzipSync(readFileSync(join(webDir, script))).length
-  return { files: scripts.length, gzip_bytes: bytes }
+  const files = {}
+  for (const script of new Set(scripts)) {
+    files[script.replace('/assets/', '')] = gzipSync(readFileSync(join(webDir, script))).length
+  }
+  const bytes = Object.values(files).reduce((a, b) => a + b, 0)
+  return { gzip_bytes: bytes, files }
 }
 
 function quantile(values, q) {
@@ -110,23 +115,21 @@ async function main() {
     console.log('journey at 1280×800')
     const a = await newPage(browser, 'desktop', desktop)
     const emailA = `first-${Date.now()}@example.com`
-    await paidJourney(a.page, {
+    const { measured: streamed } = await paidJourney(a.page, {
       base: host.url,
       label: 'desktop',
       shots: join(artifacts, 'desktop'),
       email: emailA,
     })
-    const streamed = await a.page.evaluate(() => window.__ava)
 
     console.log('journey at 375×812')
     const b = await newPage(browser, 'phone', phone)
-    await paidJourney(b.page, {
+    const { measured: streamedPhone } = await paidJourney(b.page, {
       base: host.url,
       label: 'phone',
       shots: join(artifacts, 'phone'),
       email: `phone-${Date.now()}@example.com`,
     })
-    const streamedPhone = await b.page.evaluate(() => window.__ava)
 
     console.log('figures')
     // Chat usable after load: reload the desktop user's chat, history present.
@@ -155,6 +158,7 @@ async function main() {
       .filter((p) => p.shown != null)
       .map((p) => p.shown - p.at)
     figures.photo_shown_ms = { samples: photos.length, values: photos.map(Math.round) }
+    if (photos.length === 0) console.log('events seen on the desktop:', streamed.events.join(' '))
     const fresh = await newPage(browser, 'figures', desktop)
     figures.initial_js_login = await initialJs(fresh.page, host.url, '/login')
     await fresh.context.close()
@@ -215,7 +219,8 @@ async function main() {
       await a.page.getByRole('button', { name: /sign up|create account/i }).click()
       await a.page.waitForURL(/\/chat/)
       await a.page.getByRole('textbox', { name: /message/i }).waitFor()
-      await a.page.waitForLoadState('networkidle')
+      // The new account's own (empty) conversation has loaded.
+      await a.page.getByText(/say hello to/i).waitFor()
       const text = await a.page.locator('main').textContent()
       check(!text.includes('Captain Mira'), "the chat shows none of the first user's personas")
       check(
@@ -238,7 +243,8 @@ async function main() {
         .first()
         .click()
       await a.page.waitForURL(/\/personas/)
-      await a.page.waitForLoadState('networkidle')
+      // The new account's own persona list has loaded.
+      await a.page.getByRole('article', { name: 'Ava' }).waitFor()
       check(
         !(await a.page.locator('main').textContent()).includes('Captain Mira'),
         'no persona of the first user',

@@ -1,5 +1,7 @@
 import { createBrowserRouter, Navigate } from 'react-router'
 
+import { Loading } from '@/components/Spinner'
+
 import { NotFound } from './NotFound'
 import { RequireAuth, RedirectIfSignedIn } from './RequireAuth'
 import { RouteError } from './RouteError'
@@ -10,6 +12,8 @@ import { RouteError } from './RouteError'
 export const router = createBrowserRouter([
   {
     errorElement: <RouteError />,
+    // Shown while the first page's chunk loads.
+    hydrateFallbackElement: <Loading label="Loading Ava" />,
     children: [
       {
         element: <RedirectIfSignedIn />,

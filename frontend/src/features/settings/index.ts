@@ -1,3 +1,2 @@
-export { SettingsPage } from './components/SettingsPage'
-export { usePreferences } from './api/preferences'
-export { useUpdatePreferences } from './api/preferences'
+// What other features use; the router imports the settings page's own module.
+export { usePreferences, useUpdatePreferences } from './api/preferences'

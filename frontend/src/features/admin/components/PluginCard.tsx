@@ -77,12 +77,12 @@ export function PluginCard({ plugin }: { plugin: PluginView }) {
       </dl>
       <div>
         <h4 className="mb-2 text-xs font-medium text-gray-400">Since the host started</h4>
-        <dl className="grid grid-cols-4 gap-2 sm:grid-cols-7">
+        <dl className="grid grid-cols-4 gap-2">
           {figures.map(([label, value, bad]) => (
             <div key={label} className="rounded-lg bg-gray-950/60 px-2 py-1.5 text-center">
-              <dt className="text-[11px] text-gray-500">{label}</dt>
+              <dt className="text-[11px] whitespace-nowrap text-gray-500">{label}</dt>
               <dd
-                className={`text-sm font-semibold tabular-nums ${bad ? 'text-yellow-300' : 'text-gray-100'}`}
+                className={`text-sm font-semibold whitespace-nowrap tabular-nums ${bad ? 'text-yellow-300' : 'text-gray-100'}`}
               >
                 {value}
               </dd>

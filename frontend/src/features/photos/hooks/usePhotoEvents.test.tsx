@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react'
 import { http, HttpResponse } from 'msw'
 import { beforeEach, describe, expect, it } from 'vitest'
 
-import { ChatPage } from '@/features/chat'
+import { ChatPage } from '@/features/chat/components/ChatPage'
 import { eventStream, message, photo, serveSignedInBasics } from '@/test/fixtures'
 import { renderPage, signIn } from '@/test/render'
 import { server } from '@/test/server'
