@@ -40,10 +40,14 @@
     const text = typeof result.value === 'string' ? result.value : ''
     if (!text.includes('event:')) return result
     const at = performance.now()
-    const events = [...text.matchAll(/event: ?(\w+)\ndata: ?(.*)/g)].map((m) => ({
-      name: m[1],
-      data: m[2],
-    }))
+    // One event a block; its lines (event, id, data) in any order.
+    const events = text
+      .split(/\n\n/)
+      .map((block) => ({
+        name: /^event: ?(\w+)$/m.exec(block)?.[1],
+        data: /^data: ?(.*)$/m.exec(block)?.[1] ?? '',
+      }))
+      .filter((e) => e.name)
     ava.chunks.push({ at, events: events.map((e) => e.name) })
     for (const event of events) {
       if (event.name === 'delta') {

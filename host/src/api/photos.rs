@@ -214,7 +214,10 @@ async fn events(State(state): State<AppState>, user: AuthUser) -> ApiResult<Resp
         }
     })
     .map(Ok::<_, Infallible>);
-    Ok(Sse::new(stream)
+    // A first comment puts the response's headers on the wire at once: the client knows it
+    // is subscribed (and proxies see a live stream) before the first photo is ready.
+    let opened = futures::stream::once(async { Ok(Event::default().comment("subscribed")) });
+    Ok(Sse::new(opened.chain(stream))
         .keep_alive(KeepAlive::default())
         .into_response())
 }
