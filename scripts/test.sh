@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, the SDK, every plugin, and the host's unit and
-# integration tests against real plugins. Installs what it needs and starts the local
-# services the tests use when they are stopped.
+# The whole test suite: formatting, lints, the SDK, every plugin, the host's unit and
+# integration tests against real plugins, the SPA's lint, types and component tests, and the
+# browser journeys in real Chromium against a real `ava serve`. Installs what it needs
+# (the wasm32-wasip2 target, npm packages from the lockfile, Debian's chromium) and starts
+# the local services the tests use when they are stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ava-target}"
@@ -12,6 +14,12 @@ step "toolchain"
 rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+
+step "system packages (Debian's chromium for the browser tests)"
+if ! command -v chromium >/dev/null; then
+  apt-get install -y --no-install-recommends chromium >/dev/null \
+    || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }
+fi
 
 step "services (PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379)"
 # The API suite runs against a real PostgreSQL (AVA_TEST_POSTGRES_URL); start the local
@@ -29,6 +37,18 @@ for _ in $(seq 50); do port_open 5432 && break; sleep 0.2; done
 
 step "plugins (wasm32-wasip2)"
 ./scripts/build-plugins.sh
+
+step "frontend: install, lint, format, types, API types, component tests, build"
+(
+  cd frontend
+  npm ci --no-audit --no-fund --loglevel=error
+  npm run --silent lint
+  npm run --silent format:check
+  npm run --silent typecheck
+  npm run --silent check:api
+  npm test --silent
+  npm run --silent build
+)
 
 step "format"
 cargo fmt --all -- --check
@@ -53,5 +73,9 @@ done
 
 step "host"
 cargo test -p ava-host --quiet
+
+step "browser journeys (Chromium against ava serve)"
+cargo build -p ava-host --bin ava --quiet
+(cd frontend && AVA_BIN="$CARGO_TARGET_DIR/debug/ava" npm run --silent e2e)
 
 step "all tests passed"
