@@ -174,4 +174,74 @@ describe('ChatPage', () => {
       screen.getByText('The photo could not be made: The image service refused the prompt.'),
     ).toBeInTheDocument()
   })
+
+  it('regenerates the last reply and shows the new one', async () => {
+    let regenerated = false
+    server.use(
+      http.get('*/messages', () =>
+        HttpResponse.json({
+          persona_id: 'persona-ava',
+          next_cursor: null,
+          messages: [
+            message({ id: 'u-1', role: 'user', content: 'Tell me a joke' }),
+            message({
+              id: 'a-1',
+              role: 'assistant',
+              content: regenerated ? 'A better joke' : 'A bad joke',
+            }),
+          ],
+        }),
+      ),
+      http.post('*/chat/regenerate', () => {
+        regenerated = true
+        return HttpResponse.json({
+          message: message({ id: 'u-1', role: 'user', content: 'Tell me a joke' }),
+          reply: message({ id: 'a-2', role: 'assistant', content: 'A better joke' }),
+        })
+      }),
+    )
+    renderChat()
+    await screen.findByText('A bad joke')
+    await userEvent.click(screen.getByRole('button', { name: 'Regenerate' }))
+    expect(await screen.findByText('A better joke')).toBeInTheDocument()
+    expect(screen.queryByText('A bad joke')).not.toBeInTheDocument()
+  })
+
+  it('edits a message, and the conversation continues from it', async () => {
+    let edited: unknown
+    server.use(
+      http.get('*/messages', () =>
+        HttpResponse.json({
+          persona_id: 'persona-ava',
+          next_cursor: null,
+          messages: edited
+            ? [
+                message({ id: 'u-1', role: 'user', content: 'Tell me about Mars' }),
+                message({ id: 'a-3', role: 'assistant', content: 'Mars is red.' }),
+              ]
+            : [
+                message({ id: 'u-1', role: 'user', content: 'Tell me about Venus' }),
+                message({ id: 'a-1', role: 'assistant', content: 'Venus is hot.' }),
+              ],
+        }),
+      ),
+      http.put('*/messages/u-1', async ({ request }) => {
+        edited = await request.json()
+        return HttpResponse.json({
+          message: message({ id: 'u-1', role: 'user', content: 'Tell me about Mars' }),
+          reply: message({ id: 'a-3', role: 'assistant', content: 'Mars is red.' }),
+        })
+      }),
+    )
+    renderChat()
+    await screen.findByText('Tell me about Venus')
+    await userEvent.click(screen.getByRole('button', { name: 'Edit' }))
+    const box = screen.getByLabelText('Edit your message')
+    await userEvent.clear(box)
+    await userEvent.type(box, 'Tell me about Mars')
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }))
+    expect(await screen.findByText('Mars is red.')).toBeInTheDocument()
+    expect(edited).toEqual({ content: 'Tell me about Mars' })
+    expect(screen.queryByText('Venus is hot.')).not.toBeInTheDocument()
+  })
 })

@@ -1,4 +1,4 @@
-import { Check, MessageCircle, Pencil } from 'lucide-react'
+import { MessageCircle, Pencil } from 'lucide-react'
 import { Link } from 'react-router'
 
 import { Avatar } from '@/components/Avatar'
@@ -69,7 +69,7 @@ export function PersonaCard({
             onClick={onActivate}
             aria-label={`Chat with ${persona.name}`}
           >
-            <Check aria-hidden className="h-3.5 w-3.5" />
+            <MessageCircle aria-hidden className="h-3.5 w-3.5" />
             Chat with {persona.name.split(/\s+/).at(-1)}
           </Button>
         )}
