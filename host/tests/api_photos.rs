@@ -326,8 +326,16 @@ async fn a_photo_that_cannot_be_drawn_fails_after_its_attempts(backend: Backend,
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["detail"], "The photo could not be generated");
 
-    // The job went to the dead letters after every attempt.
-    let dead = app.app.state.queue.dead(10).await.unwrap();
+    // The job went to the dead letters after every attempt. The handler marks the photo
+    // failed (the event above) before the worker buries the job: wait for the second step.
+    let mut dead = Vec::new();
+    for _ in 0..100 {
+        dead = app.app.state.queue.dead(10).await.unwrap();
+        if !dead.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert_eq!(dead[0].attempts, ava_host::jobs::DEFAULT_MAX_ATTEMPTS);
     assert!(dead[0].job.payload.contains(&id));
