@@ -15,10 +15,10 @@ rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add was
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 
-step "system packages (Debian's chromium for the browser tests)"
-if ! command -v chromium >/dev/null; then
-  apt-get install -y --no-install-recommends chromium >/dev/null \
-    || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }
+step "system packages (chromium for the browser tests, nginx for the topology tests, promtool for /metrics)"
+if ! command -v chromium >/dev/null || ! command -v nginx >/dev/null || ! command -v promtool >/dev/null; then
+  apt-get install -y --no-install-recommends chromium nginx prometheus >/dev/null \
+    || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium nginx prometheus >/dev/null; }
 fi
 
 step "services (PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379)"

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use axum::response::IntoResponse;
 use url::Url;
 
 use crate::accounts::Accounts;
@@ -41,11 +42,14 @@ pub struct AppState {
     pub photo_feed: PhotoFeed,
     pub queue: Arc<dyn Queue>,
     pub settings: Arc<Settings>,
+    /// Set when the server begins to stop: endless streams end on it.
+    pub shutting_down: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// The routes with their state.
 pub fn router(state: AppState) -> Router {
-    crate::api::router().with_state(state)
+    let timeout = Duration::from_secs(state.settings.http.request_timeout_seconds.max(1));
+    crate::telemetry::http::layered(crate::api::router(), timeout).with_state(state)
 }
 
 /// The database named by the settings (SQLite in the data folder by default), migrated.
@@ -148,6 +152,8 @@ impl App {
 
     /// Like [`App::start`], with or without the worker, whatever the settings say.
     pub async fn start_with_worker(run_worker: bool, settings: Settings) -> anyhow::Result<Self> {
+        // Installed before anything counts, so no figure is lost.
+        crate::telemetry::metrics::handle();
         let source = ConfigSource::file(&settings.config, false);
         let config = source.read()?;
         let db = database(&settings).await?;
@@ -192,6 +198,7 @@ impl App {
             photo_feed,
             queue,
             settings: Arc::new(settings),
+            shutting_down: Arc::new(tokio::sync::watch::Sender::new(false)),
         };
         let worker = run_worker.then(|| {
             let (stop, mut stopped) = tokio::sync::watch::channel(false);
@@ -222,20 +229,37 @@ impl App {
         router(self.state.clone())
     }
 
-    /// Serves on `listener` until `shutdown` resolves, then lets requests in flight finish.
+    /// Serves on `listener` until `shutdown` resolves, then lets requests in flight finish
+    /// for up to `AVA_SHUTDOWN_SECONDS` (event streams end at once) before returning.
     pub async fn serve(
         &self,
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(
+        let stopping = self.state.shutting_down.clone();
+        let signal = async move {
+            shutdown.await;
+            stopping.send_replace(true);
+        };
+        let server = axum::serve(
             listener,
             self.router()
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("the HTTP server failed")
+        .with_graceful_shutdown(signal);
+        let grace = Duration::from_secs(self.state.settings.http.shutdown_seconds);
+        let mut stopped = self.state.shutting_down.subscribe();
+        let deadline = async move {
+            let _ = stopped.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = server => served.context("the HTTP server failed"),
+            () = deadline => {
+                tracing::warn!(grace_seconds = grace.as_secs(), "requests still running at the shutdown deadline are cut off");
+                Ok(())
+            }
+        }
     }
 }
 
@@ -262,10 +286,59 @@ pub fn worker(state: &AppState, role: &str) -> Worker {
 /// Runs a worker (no HTTP server) until SIGINT or SIGTERM, then drains it.
 pub async fn work(settings: Settings) -> anyhow::Result<()> {
     let app = App::start_with_worker(false, settings).await?;
+    let probe = match app.state.settings.http.metrics_addr {
+        Some(addr) => Some(worker_probe(&app.state, addr).await?),
+        None => None,
+    };
     let worker = worker(&app.state, "worker");
     worker.run(shutdown_signal()).await;
+    if let Some(probe) = probe {
+        probe.abort();
+    }
     app.state.db.close().await;
     Ok(())
+}
+
+/// The worker's own small server on `AVA_METRICS_ADDR`: `/health` for the container's
+/// health check and `/metrics` for Prometheus (a worker serves no API).
+async fn worker_probe(
+    state: &AppState,
+    addr: SocketAddr,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on AVA_METRICS_ADDR {addr}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "worker metrics listening");
+    let routes = Router::new()
+        .route(
+            "/health",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
+        .route(
+            "/metrics",
+            get(
+                |axum::extract::State(state): axum::extract::State<AppState>| async move {
+                    match crate::telemetry::metrics::render(&state.db, state.queue.as_ref()).await {
+                        Some(text) => (
+                            [(
+                                axum::http::header::CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8",
+                            )],
+                            text,
+                        )
+                            .into_response(),
+                        None => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                    }
+                },
+            ),
+        )
+        .with_state(state.clone());
+    Ok(tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, routes).await {
+            tracing::error!(error = %err, "the worker's metrics server failed");
+        }
+    }))
 }
 
 /// Hourly: expired sessions and plugin values, idle rate-limit keys.

@@ -9,7 +9,7 @@ pub use file::{
     AppConfig, AvaConfig, ConfigValue, JobsSlot, LimitsConfig, PluginConfig, RuntimeConfig,
     SlotConfig, SlotsConfig,
 };
-pub use settings::{Settings, WorkerSettings};
+pub use settings::{HttpSettings, Settings, WorkerSettings};
 
 use std::path::{Path, PathBuf};
 

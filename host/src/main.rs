@@ -65,13 +65,22 @@ enum JobsCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = cli.settings;
-    telemetry::init(&settings.log, settings.is_production());
     tls::install_crypto_provider();
-    match cli.command {
+    // Sentry before the runtime and the app: its client binds to the main hub, which the
+    // runtime's threads inherit, and its panic hook is in place before anything can panic.
+    let _reports = telemetry::error_reports::init(&settings)?;
+    telemetry::init(&settings.log, settings.is_production());
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli.command, settings))
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
         Command::Serve => app::serve(settings).await,
         Command::Worker => app::work(settings).await,
         Command::Jobs { command } => match command {

@@ -58,6 +58,7 @@ pub fn settings(
         sentry_dsn: None,
         app_env: "production".into(),
         log: "error".into(),
+        http: Default::default(),
         worker: Default::default(),
     }
 }

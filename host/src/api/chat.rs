@@ -154,7 +154,9 @@ async fn stream(
     let (deltas_tx, deltas_rx) = mpsc::unbounded_channel::<String>();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let chat = Arc::clone(&state.chat);
-    tokio::spawn(async move {
+    // The turn runs on after the handler returns: it keeps the request's error-report scope
+    // (route, request id) for a plugin fault it meets.
+    let turn_task = async move {
         let result = chat
             .send_streaming(
                 &user.id,
@@ -164,7 +166,12 @@ async fn stream(
             )
             .await;
         let _ = done_tx.send(result);
-    });
+    };
+    tokio::spawn(sentry::SentryFutureExt::bind_hub(
+        turn_task,
+        sentry::Hub::current(),
+    ));
+    let gauge = crate::telemetry::metrics::StreamGauge::open("chat");
 
     let deltas = futures::stream::unfold(deltas_rx, |mut rx| async move {
         rx.recv().await.map(|text| (text, rx))
@@ -175,6 +182,7 @@ async fn stream(
             .json_data(ChatStreamDelta { text: &text })
     });
     let end = futures::stream::once(async move {
+        let _gauge = gauge;
         match done_rx.await {
             Ok(Ok(done)) => Event::default().event("done").json_data(turn(&done)),
             Ok(Err(err)) => {

@@ -243,7 +243,8 @@ fn plugin_status(err: &CallError) -> (StatusCode, String, Option<u64>) {
             None,
         ),
         other => {
-            tracing::error!(plugin = other.plugin(), error = %other, "plugin fault");
+            // WARN: the plugin call reported the fault itself, with its tags.
+            tracing::warn!(plugin = other.plugin(), error = %other, "plugin fault");
             (
                 StatusCode::BAD_GATEWAY,
                 "The plugin failed".to_string(),

@@ -135,36 +135,20 @@ pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The client's address: the peer's, or, when the peer is a proxy on a private network
-/// (nginx in front of Ava), the `X-Real-IP` it set.
+/// The client's address: the peer's, or, when the peer is a trusted proxy
+/// (`AVA_TRUSTED_PROXIES`), the one its forwarding headers name.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let forwarded = || {
-            parts
-                .headers
-                .get("x-real-ip")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok())
-        };
-        Ok(Self(match peer {
-            Some(ip) if is_private(ip) => forwarded().or(Some(ip)),
-            other => other,
-        }))
-    }
-}
-
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
-        IpAddr::V6(v6) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+        let trusted = &state.settings.http.trusted_proxies;
+        Ok(Self(peer.map(|peer| trusted.client(peer, &parts.headers))))
     }
 }

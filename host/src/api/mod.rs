@@ -6,11 +6,13 @@ pub mod auth;
 pub mod avatars;
 pub mod billing;
 pub mod chat;
+pub mod client_ip;
 pub mod dev_pages;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod messages;
+pub mod metrics;
 pub mod openapi;
 pub mod photos;
 pub mod preferences;
@@ -32,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(openapi_json))
         .merge(health::router())
+        .merge(metrics::router())
         .merge(auth::router())
         .merge(avatars::router())
         .merge(preferences::router())

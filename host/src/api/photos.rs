@@ -183,6 +183,11 @@ async fn events(State(state): State<AppState>, user: AuthUser) -> ApiResult<Resp
     let receiver = state.photo_feed.subscribe();
     let photos = state.photos.clone();
     let user_id = user.id;
+    let gauge = crate::telemetry::metrics::StreamGauge::open("photos");
+    let mut stop = state.shutting_down.subscribe();
+    let stopping = async move {
+        let _ = stop.wait_for(|stopping| *stopping).await;
+    };
     let stream = futures::stream::unfold(receiver, move |mut rx| {
         let user_id = user_id.clone();
         async move {
@@ -213,11 +218,17 @@ async fn events(State(state): State<AppState>, user: AuthUser) -> ApiResult<Resp
             }
         }
     })
-    .map(Ok::<_, Infallible>);
+    .map(move |event| {
+        // Counted as open for as long as the stream lives.
+        let _ = &gauge;
+        Ok::<_, Infallible>(event)
+    });
     // A first comment puts the response's headers on the wire at once: the client knows it
     // is subscribed (and proxies see a live stream) before the first photo is ready.
     let opened = futures::stream::once(async { Ok(Event::default().comment("subscribed")) });
-    Ok(Sse::new(opened.chain(stream))
+    // The stream ends when the server stops, so a shutdown need not wait for it (the
+    // client reconnects to another replica).
+    Ok(Sse::new(opened.chain(stream).take_until(stopping))
         .keep_alive(KeepAlive::default())
         .into_response())
 }

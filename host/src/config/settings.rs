@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::api::client_ip::TrustedProxies;
+
 /// Where Ava listens, keeps its data and finds its services.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
@@ -66,7 +68,61 @@ pub struct Settings {
     pub log: String,
 
     #[command(flatten)]
+    pub http: HttpSettings,
+
+    #[command(flatten)]
     pub worker: WorkerSettings,
+}
+
+/// How the HTTP side behaves behind a proxy, under load and when stopped.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpSettings {
+    /// Comma-separated address ranges (CIDR) of the reverse proxies in front of Ava: only
+    /// from these are `X-Forwarded-For` / `X-Real-IP` believed (per-IP rate limits, logs).
+    /// Empty: trust no one.
+    #[arg(
+        long,
+        env = "AVA_TRUSTED_PROXIES",
+        default_value = "127.0.0.0/8,::1/128",
+        global = true
+    )]
+    pub trusted_proxies: TrustedProxies,
+
+    /// After SIGTERM: how long requests and streams in flight may take to end before the
+    /// server exits anyway.
+    #[arg(
+        long,
+        env = "AVA_SHUTDOWN_SECONDS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub shutdown_seconds: u64,
+
+    /// A request (other than the streams) still unanswered after this many seconds is
+    /// answered 504. Plugins have their own, shorter limits; this bounds everything else.
+    #[arg(
+        long,
+        env = "AVA_REQUEST_TIMEOUT_SECONDS",
+        default_value_t = 120,
+        global = true
+    )]
+    pub request_timeout_seconds: u64,
+
+    /// Where `ava worker` answers `/health` and `/metrics` (Prometheus); unset: it opens no
+    /// port. `ava serve` answers both on its own address.
+    #[arg(long, env = "AVA_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: TrustedProxies::default(),
+            shutdown_seconds: 20,
+            request_timeout_seconds: 120,
+            metrics_addr: None,
+        }
+    }
 }
 
 /// How the worker runs (`ava worker`, or inside `ava serve`).

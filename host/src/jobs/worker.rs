@@ -243,7 +243,15 @@ impl Worker {
     }
 
     async fn bury(&self, delivery: &Delivery, reason: &str) -> Settled {
-        tracing::warn!(job = %delivery.job.id, kind = %delivery.job.kind, reason, "job given up");
+        // ERROR: a job given up is reported (Sentry, without its reason, which may quote an
+        // upstream's answer).
+        tracing::error!(
+            tags.job_id = %delivery.job.id,
+            tags.job_kind = %delivery.job.kind,
+            attempt = delivery.attempt,
+            reason,
+            "job given up"
+        );
         let buried = match self.queue.bury(delivery, reason).await {
             Ok(true) => Settled::Buried,
             Ok(false) => return Settled::Lost,

@@ -30,6 +30,16 @@ impl World {
             Self::JobHandler => "job-handler",
         }
     }
+
+    /// The `[plugins]` slot of `ava.toml` plugins of this world fill.
+    pub fn slot(self) -> &'static str {
+        match self {
+            Self::BillingProvider => "billing",
+            Self::ChatPersona => "persona",
+            Self::ImageProvider => "images",
+            Self::JobHandler => "jobs",
+        }
+    }
 }
 
 impl std::fmt::Display for World {

@@ -274,7 +274,15 @@ impl LoadedPlugin {
         };
         if let Err(err) = result {
             if err.is_fault() {
-                tracing::warn!(plugin = %self.name, op, error = %err, "plugin call failed");
+                // ERROR: a trap, a timeout or a limit hit is reported (Sentry), tagged.
+                tracing::error!(
+                    tags.plugin = %self.name,
+                    tags.slot = self.module.world.slot(),
+                    tags.op = op,
+                    tags.outcome = outcome,
+                    error = %err,
+                    "plugin call failed"
+                );
             } else {
                 tracing::debug!(plugin = %self.name, op, error = %err, "plugin call returned an error");
             }

@@ -133,6 +133,7 @@ impl TestApp {
             sentry_dsn: None,
             app_env: "development".into(),
             log: "warn".into(),
+            http: Default::default(),
             worker: Default::default(),
         };
         tweak(&mut settings);
