@@ -19,6 +19,7 @@ import { launchOptions } from './browser.mjs'
 import { startFakeOpenAI, SWAPPED_REPLY } from './fake-openai.mjs'
 import { OPERATOR_TOKEN, startHost } from './host.mjs'
 import { paidJourney } from './journey.mjs'
+import { consoleProblems, desktop, newPage, phone } from './pages.mjs'
 import { check, steps } from './steps.mjs'
 
 const frontend = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -31,49 +32,11 @@ const bin =
     process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache/ava-target'),
     'debug/ava',
   )
-const instrument = readFileSync(join(frontend, 'e2e/instrument.js'), 'utf8')
 
 rmSync(artifacts, { recursive: true, force: true })
 mkdirSync(artifacts, { recursive: true })
 if (!existsSync(join(webDir, 'index.html')))
   throw new Error('frontend/dist is not built: npm run build')
-
-const consoleProblems = []
-/** Chromium logs a failed fetch ("Failed to load resource: ... 402") as a console error by
- * itself; those answers are the API's, expected by the journey (the paywall, a refused
- * token). Everything else the app logs is a failure. */
-const browserNetworkLine =
-  /^Failed to load resource: the server responded with a status of (401|402|403|404|409|422)\b/
-
-function watchConsole(page, label) {
-  page.on('console', (m) => {
-    if (m.type() !== 'error' && m.type() !== 'warning') return
-    if (browserNetworkLine.test(m.text())) return
-    // The dev billing pages are the plugin's, not the SPA's.
-    if (new URL(page.url()).pathname.startsWith('/dev/')) return
-    consoleProblems.push(`[${label}] console.${m.type()}: ${m.text()} (${page.url()})`)
-  })
-  page.on('pageerror', (e) =>
-    consoleProblems.push(`[${label}] page error: ${e.message} (${page.url()})`),
-  )
-}
-
-async function newPage(browser, label, viewport) {
-  const context = await browser.newContext(viewport)
-  await context.addInitScript(instrument)
-  const page = await context.newPage()
-  page.setDefaultTimeout(15_000)
-  watchConsole(page, label)
-  return { context, page }
-}
-
-const desktop = { viewport: { width: 1280, height: 800 } }
-const phone = {
-  viewport: { width: 375, height: 812 },
-  isMobile: true,
-  hasTouch: true,
-  deviceScaleFactor: 2,
-}
 
 /** gzip size of the JavaScript a fresh page load of `path` fetched (its initial JS). */
 async function initialJs(page, base, path) {

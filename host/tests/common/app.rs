@@ -299,7 +299,7 @@ fn dir_data(config_path: &std::path::Path) -> PathBuf {
 }
 
 /// Creates an empty database for one test; sweeps the ones older tests left behind.
-async fn fresh_postgres_database() -> (String, String) {
+pub async fn fresh_postgres_database() -> (String, String) {
     use sqlx::Executor;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -334,7 +334,7 @@ async fn fresh_postgres_database() -> (String, String) {
     (url.to_string(), name)
 }
 
-async fn drop_database(name: &str) {
+pub async fn drop_database(name: &str) {
     use sqlx::Executor;
     let mut conn = admin().await;
     let _ = tokio::time::timeout(
