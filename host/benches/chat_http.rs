@@ -11,86 +11,18 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use ava_host::app::App;
-use ava_host::db::subscriptions::Subscription;
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use serde_json::{Value, json};
-use support::{env_or, plugins_dir, postgres_database, rss_mib};
+use support::{CHAT_LUA, Load, env_or, plugins_dir, postgres_database, rss_mib, wrk};
 
 /// The allocator the `ava` binary uses.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const LUA: &str = r#"
-local tokens = {}
-local i = 0
-function init(args)
-  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
-  i = math.random(1, #tokens)
-end
-function request()
-  i = i % #tokens + 1
-  return wrk.format("POST", "/chat",
-    { ["Authorization"] = "Bearer " .. tokens[i], ["Content-Type"] = "application/json" },
-    '{"message":"How was your day? Tell me something nice."}')
-end
-"#;
-
-/// What one wrk run measured.
-struct Load {
-    rps: f64,
-    p50: String,
-    p99: String,
-    errors: u64,
-    requests: u64,
-}
-
-fn wrk(url: &str, script: &Path, tokens: &Path, seconds: u64, connections: u64) -> Load {
-    let out = Command::new("wrk")
-        .args([
-            "-t2",
-            &format!("-c{connections}"),
-            &format!("-d{seconds}s"),
-            "--latency",
-            "-s",
-        ])
-        .arg(script)
-        .arg(url)
-        .arg("--")
-        .arg(tokens)
-        .output()
-        .expect("wrk is installed (apt-get install wrk)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let field = |prefix: &str| {
-        text.lines()
-            .find(|l| l.trim_start().starts_with(prefix))
-            .map(|l| l.trim_start()[prefix.len()..].trim().to_string())
-            .unwrap_or_else(|| panic!("wrk printed no {prefix:?}:\n{text}"))
-    };
-    let requests = text
-        .lines()
-        .find(|l| l.contains("requests in"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    Load {
-        rps: field("Requests/sec:").parse().unwrap(),
-        p50: field("50%"),
-        p99: field("99%"),
-        errors: text
-            .lines()
-            .find(|l| l.contains("Non-2xx or 3xx responses:"))
-            .and_then(|l| l.split(':').nth(1))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or(0),
-        requests,
-    }
-}
 
 /// Starts Ava over `database_url`, with `users` subscribers; returns the app, its URL and
 /// the tokens file.
@@ -110,46 +42,7 @@ async fn start(dir: &Path, database_url: Option<String>, users: usize) -> (App, 
     let app = App::start(settings).await.unwrap();
     let state = app.state.clone();
 
-    let mut registrations = Vec::new();
-    for i in 0..users {
-        let accounts = state.accounts.clone();
-        registrations.push(tokio::spawn(async move {
-            accounts
-                .register(
-                    &format!("bench{i}@example.com"),
-                    "correct horse battery",
-                    None,
-                )
-                .await
-                .unwrap()
-        }));
-    }
-    let mut tokens = String::new();
-    let now = ava_host::db::now_ms();
-    for registration in registrations {
-        let session = registration.await.unwrap();
-        let mut tx = state.db.write().await.unwrap();
-        ava_host::db::subscriptions::upsert(
-            &mut **tx,
-            &Subscription {
-                user_id: session.user.id.clone(),
-                provider: "bench".into(),
-                customer_id: None,
-                subscription_id: None,
-                status: "active".into(),
-                current_period_end: Some(now + 86_400_000),
-                cancel_at_period_end: false,
-                price_id: None,
-                state_as_of: now,
-                updated_at: now,
-            },
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        tokens.push_str(&session.token);
-        tokens.push('\n');
-    }
+    let tokens = support::subscribers(&state, users).await;
     let tokens_path = dir.join("tokens.txt");
     std::fs::write(&tokens_path, tokens).unwrap();
     let router = app.router();
@@ -199,7 +92,7 @@ fn main() {
     let rt = support::runtime();
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("chat.lua");
-    std::fs::write(&script, LUA).unwrap();
+    std::fs::write(&script, CHAT_LUA).unwrap();
     let mut results = Vec::new();
 
     let sqlite_dir = dir.path().join("sqlite");

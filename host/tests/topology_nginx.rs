@@ -9,10 +9,9 @@ mod common;
 #[path = "common/redis.rs"]
 mod redis;
 
-use std::fs::File;
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -21,6 +20,7 @@ use axum::http::Uri;
 use axum::routing::get;
 use common::LocalServer;
 use common::app::{drop_database, fresh_postgres_database};
+use common::processes::{NginxLayout, Proc, free_port, make_certificates, repo, start_nginx, tail};
 use futures::StreamExt;
 use hmac::{Hmac, Mac};
 use reqwest::{Client, StatusCode};
@@ -30,147 +30,6 @@ use sha2::Sha256;
 const OPERATOR_TOKEN: &str = "topology-operator-token";
 const STRIPE_WEBHOOK_SECRET: &str = "whsec_topology_test_secret";
 const FIXTURE_USER: &str = "0193e5a4-7c1e-7b2a-9f00-3c4d5e6f7a8b";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A child process stopped with SIGTERM (then killed) on drop, its output in `log`.
-struct Proc {
-    name: String,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn spawn(name: &str, mut command: Command, logs: &Path) -> Self {
-        let log = logs.join(format!("{name}.log"));
-        let out = File::create(&log).unwrap();
-        command
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out);
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Self {
-            name: name.into(),
-            child,
-            log,
-        }
-    }
-
-    /// Panics with the end of its log when it has exited.
-    fn assert_running(&mut self) {
-        if let Some(status) = self.child.try_wait().unwrap() {
-            panic!("{} exited ({status}):\n{}", self.name, tail(&self.log));
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
-fn openssl(args: &[&str], dir: &Path) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is installed");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A CA of the test's own and a certificate it signed for localhost and 127.0.0.1, in
-/// `dir` as nginx.conf names them (fullchain.pem, privkey.pem). Returns the CA's PEM.
-fn make_certificates(dir: &Path) -> Vec<u8> {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut ca = vec!["req", "-x509"];
-    ca.extend(ec);
-    ca.extend(["-keyout", "ca.key", "-out", "ca.pem", "-days", "2"]);
-    ca.extend(["-subj", "/CN=Ava topology test CA"]);
-    openssl(&ca, dir);
-    let mut csr = vec!["req"];
-    csr.extend(ec);
-    csr.extend([
-        "-keyout",
-        "privkey.pem",
-        "-out",
-        "leaf.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    openssl(&csr, dir);
-    std::fs::write(
-        dir.join("leaf.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
-         keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "leaf.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "leaf.ext",
-        ],
-        dir,
-    );
-    let ca = std::fs::read(dir.join("ca.pem")).unwrap();
-    let mut chain = std::fs::read(dir.join("leaf.pem")).unwrap();
-    chain.extend_from_slice(&ca);
-    std::fs::write(dir.join("fullchain.pem"), chain).unwrap();
-    ca
-}
 
 /// A fake Stripe API: every subscription it is asked for is active, for `user`.
 #[derive(Clone, Default)]
@@ -319,32 +178,17 @@ impl Topology {
         command.env("AVA_METRICS_ADDR", &worker_addr);
         procs.push(Proc::spawn("worker", command, &logs));
 
-        let mut render = Command::new(repo().join("scripts/nginx-conf.sh"));
-        for replica in &replicas {
-            render.args(["--upstream", replica.trim_start_matches("http://")]);
-        }
-        let rendered = render
-            .arg("--root")
-            .arg(repo().join("frontend/dist"))
-            .arg("--certs")
-            .arg(&certs)
-            .args(["--http-port", &http_port.to_string()])
-            .args(["--https-port", &https_port.to_string()])
-            .arg("--pid")
-            .arg(dir.path().join("nginx.pid"))
-            .args(["--user", &whoami()])
-            .output()
-            .unwrap();
-        assert!(
-            rendered.status.success(),
-            "{}",
-            String::from_utf8_lossy(&rendered.stderr)
-        );
-        let nginx_conf = dir.path().join("nginx.conf");
-        std::fs::write(&nginx_conf, &rendered.stdout).unwrap();
-        let mut nginx = Command::new("nginx");
-        nginx.arg("-c").arg(&nginx_conf).args(["-g", "daemon off;"]);
-        procs.push(Proc::spawn("nginx", nginx, &logs));
+        procs.push(start_nginx(
+            "nginx",
+            &NginxLayout {
+                upstreams: &replicas,
+                certs: &certs,
+                http_port,
+                https_port,
+                dir: dir.path(),
+            },
+            &logs,
+        ));
 
         let client = client_from(&ca, None);
         let topology = Self {
@@ -510,11 +354,6 @@ impl Drop for Topology {
         })
         .join();
     }
-}
-
-fn whoami() -> String {
-    let out = Command::new("id").arg("-un").output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn now_secs() -> u64 {
@@ -711,11 +550,8 @@ async fn checks_every_proxied_route(t: &Topology, token: &str) {
     }
 }
 
-async fn checks_both_replicas_serve(t: &Topology) {
-    for _ in 0..20 {
-        let r = t.client.get(t.url("/billing/status")).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    }
+/// How many `/billing/status` answers of `status` each replica has counted.
+async fn billing_status_counts(t: &Topology, status: u16) -> Vec<f64> {
     let plain = Client::new();
     let mut counts = Vec::new();
     for replica in &t.replicas {
@@ -730,12 +566,40 @@ async fn checks_both_replicas_serve(t: &Topology) {
         counts.push(metric_sum(
             &text,
             "ava_http_requests_total",
-            &["route=\"/billing/status\"", "status=\"401\""],
+            &["route=\"/billing/status\"", &format!("status=\"{status}\"")],
         ));
     }
+    counts
+}
+
+/// Requests without a session go round robin; a signed-in user's stay on one replica,
+/// which keeps their conversation cached (nginx.conf's `hash`).
+async fn checks_both_replicas_serve(t: &Topology, token: &str) {
+    for _ in 0..20 {
+        let r = t.client.get(t.url("/billing/status")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let counts = billing_status_counts(t, 401).await;
     assert!(
         counts.iter().all(|&n| n >= 5.0) && counts.iter().sum::<f64>() >= 20.0,
-        "nginx spreads requests over both replicas: {counts:?}"
+        "nginx spreads anonymous requests over both replicas: {counts:?}"
+    );
+    let before = billing_status_counts(t, 200).await;
+    for _ in 0..10 {
+        let r = t
+            .client
+            .get(t.url("/billing/status"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let after = billing_status_counts(t, 200).await;
+    let added: Vec<f64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+    assert!(
+        added.contains(&10.0) && added.contains(&0.0),
+        "one user's requests all reach one replica: {added:?}"
     );
 }
 
@@ -948,7 +812,7 @@ async fn the_compose_topology_behind_nginx() {
     checks_webhooks_pass_untouched(&t, &user, &token).await;
     checks_every_proxied_route(&t, &token).await;
     checks_streams_are_unbuffered(&t, &token).await;
-    checks_both_replicas_serve(&t).await;
+    checks_both_replicas_serve(&t, &token).await;
     checks_metrics_stay_inside(&t).await;
     checks_auth_rate_limits(&t).await;
     t.assert_running();

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod processes;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
