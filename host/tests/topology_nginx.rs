@@ -218,7 +218,7 @@ impl Topology {
             .map(|r| format!("{r}/health/ready"))
             .collect();
         probes.push(format!("{}/health", self.worker_metrics));
-        let deadline = Instant::now() + Duration::from_secs(180);
+        let deadline = Instant::now() + Duration::from_secs(480);
         for probe in probes {
             loop {
                 if let Ok(r) = plain.get(&probe).send().await
@@ -228,7 +228,7 @@ impl Topology {
                 }
                 assert!(
                     Instant::now() < deadline,
-                    "{probe} not ready in 180 s:\n{}",
+                    "{probe} not ready in 480 s (a cold plugin cache compiles stripe.wasm, 8 MB, in a debug host):\n{}",
                     self.logs()
                 );
                 tokio::time::sleep(Duration::from_millis(200)).await;
