@@ -25,11 +25,10 @@ mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ava_host::app::App;
-use processes::{NginxLayout, Proc, free_port, make_certificates, repo, start_nginx};
+use processes::{NginxLayout, Proc, ava_command, free_port, make_certificates, repo, start_nginx};
 use support::{CHAT_LUA, Load, env_or, plugins_dir, postgres_database, wrk};
 
 /// The command names the per-process CPU is reported for (`/proc/<pid>/comm`).
@@ -81,17 +80,8 @@ fn main() {
     });
 
     let ava = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ava"));
+        let mut command = ava_command(args, dir.path(), &config, &data, &database_url);
         command
-            .args(args)
-            .current_dir(repo())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", dir.path())
-            .env("APP_ENV", "production")
-            .env("AVA_CONFIG", &config)
-            .env("AVA_DATA_DIR", &data)
-            .env("DATABASE_URL", &database_url)
             .env("AVA_TRUSTED_PROXIES", "127.0.0.1/32")
             // What .env.example sets.
             .env("AVA_LOG", "info");
@@ -209,16 +199,9 @@ fn answers_ok(url: &str) -> bool {
 fn cold_and_warm_starts(dir: &Path, database_url: &str, starts: usize) {
     let start = |data: &Path| -> (Duration, Duration) {
         let addr = format!("127.0.0.1:{}", free_port());
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ava"));
+        let production = repo().join("ava.production.toml");
+        let mut command = ava_command(&["serve"], dir, &production, data, database_url);
         command
-            .arg("serve")
-            .current_dir(repo())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", dir)
-            .env("APP_ENV", "production")
-            .env("AVA_CONFIG", repo().join("ava.production.toml"))
-            .env("AVA_DATA_DIR", data)
             .env("AVA_ADDR", &addr)
             .env("AVA_WEB_DIR", repo().join("frontend/dist"))
             .env("DATABASE_URL", database_url)

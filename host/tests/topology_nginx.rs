@@ -20,7 +20,9 @@ use axum::http::Uri;
 use axum::routing::get;
 use common::LocalServer;
 use common::app::{drop_database, fresh_postgres_database};
-use common::processes::{NginxLayout, Proc, free_port, make_certificates, repo, start_nginx, tail};
+use common::processes::{
+    NginxLayout, Proc, ava_command, free_port, make_certificates, repo, start_nginx, tail,
+};
 use futures::StreamExt;
 use hmac::{Hmac, Mac};
 use reqwest::{Client, StatusCode};
@@ -128,17 +130,8 @@ impl Topology {
         let ca_file = certs.join("ca.pem");
 
         let ava = |args: &[&str]| {
-            let mut command = Command::new(env!("CARGO_BIN_EXE_ava"));
+            let mut command = ava_command(args, dir.path(), &config_path, &data, &database_url);
             command
-                .args(args)
-                .current_dir(repo())
-                .env_clear()
-                .env("PATH", std::env::var("PATH").unwrap_or_default())
-                .env("HOME", dir.path())
-                .env("APP_ENV", "production")
-                .env("AVA_CONFIG", &config_path)
-                .env("AVA_DATA_DIR", &data)
-                .env("DATABASE_URL", &database_url)
                 .env("REDIS_URL", redis::url())
                 .env("AVA_REDIS_PREFIX", &redis_prefix)
                 .env("AVA_PUBLIC_URL", &public)

@@ -152,6 +152,30 @@ pub fn make_certificates(dir: &Path) -> Vec<u8> {
     ca
 }
 
+/// `ava args` as compose starts it: only the environment given here (production, the
+/// config, the data folder, the database), run from the repository's root. Callers add what
+/// their run needs.
+pub fn ava_command(
+    args: &[&str],
+    home: &Path,
+    config: &Path,
+    data: &Path,
+    database_url: &str,
+) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ava"));
+    command
+        .args(args)
+        .current_dir(repo())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("APP_ENV", "production")
+        .env("AVA_CONFIG", config)
+        .env("AVA_DATA_DIR", data)
+        .env("DATABASE_URL", database_url);
+    command
+}
+
 /// The user this process runs as, for nginx's `user` directive.
 pub fn whoami() -> String {
     let out = Command::new("id").arg("-un").output().unwrap();
