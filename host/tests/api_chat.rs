@@ -17,6 +17,7 @@ on_both_databases!(
     the_paywall_can_be_turned_off,
     concurrent_messages_keep_their_order,
     two_replicas_share_one_conversation_in_order,
+    a_streamed_turn_follows_another_replicas_turn,
     a_failing_plugin_stores_nothing,
     the_last_reply_can_be_regenerated,
     editing_a_message_continues_from_it,
@@ -81,6 +82,35 @@ async fn two_replicas_share_one_conversation_in_order(backend: Backend) {
         .map(|m| m["content"].as_str().unwrap())
         .collect();
     assert_eq!(users, ["one", "two", "three", "four"]);
+}
+
+/// A user on two devices can be routed to two replicas. A streamed turn on a replica whose
+/// cache is behind must see the other's turn before the persona answers: once the reply has
+/// been streamed it can no longer be answered again.
+async fn a_streamed_turn_follows_another_replicas_turn(backend: Backend) {
+    let a = TestApp::start(backend).await;
+    let b = a.replica().await;
+    let (token, _) = a.subscriber("devices@example.com").await;
+    for (replica, text) in [(&b, "on the phone"), (&a, "on the laptop")] {
+        let (status, body) = replica
+            .post("/chat", &token, json!({ "message": text }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{text}: {body}");
+    }
+    let response = open_stream(&b, &token, "back on the phone").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let events = read_events(response).await;
+    let (last, done) = events.last().unwrap();
+    assert_eq!(last, "done", "{events:?}");
+    assert_eq!(done["message"]["seq"], 5, "{done}");
+    assert_eq!(done["reply"]["seq"], 6, "{done}");
+    let users: Vec<String> = history(&a, &token)
+        .await
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| m["content"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(users, ["on the phone", "on the laptop", "back on the phone"]);
 }
 
 async fn chat_without_a_subscription_is_402(backend: Backend) {

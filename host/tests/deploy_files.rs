@@ -2,6 +2,12 @@
 //! variables something reads; docker-compose.yml has the services, health checks, volumes and
 //! ordering production needs; the Dockerfile's stages build what the image must hold; the
 //! nginx.conf that scripts/nginx-conf.sh renders passes `nginx -t`.
+//!
+//! The Dockerfile is read here rather than linted by `hadolint`: hadolint is not packaged by
+//! Debian 12 nor published to PyPI or npm, and this machine reaches only those registries. The
+//! rules of it that matter for this image (tagged base images, no root at run time, exec-form
+//! entry points, `--no-install-recommends` with the apt lists removed, COPY over ADD, no
+//! `cd` in RUN, pipefail before pipes) are checked by `dockerfile_follows_hadolints_rules`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -310,6 +316,94 @@ fn dockerfile_builds_in_cached_stages_and_runs_unprivileged() {
             ".dockerignore lacks {entry}"
         );
     }
+}
+
+/// The Dockerfile's instructions, continuation lines joined, comments dropped:
+/// `(INSTRUCTION, arguments)`.
+fn dockerfile_instructions(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || (line.is_empty() && current.is_empty()) {
+            continue;
+        }
+        let (part, continues) = match line.strip_suffix('\\') {
+            Some(part) => (part, true),
+            None => (line, false),
+        };
+        current.push_str(part.trim());
+        current.push(' ');
+        if !continues {
+            let joined = std::mem::take(&mut current);
+            let (name, args) = joined.trim().split_once(' ').unwrap_or((joined.trim(), ""));
+            out.push((name.to_uppercase(), args.trim().to_string()));
+        }
+    }
+    out
+}
+
+/// What hadolint would say about the Dockerfile, for the rules this image can break (their
+/// hadolint codes in the messages).
+#[test]
+fn dockerfile_follows_hadolints_rules() {
+    let instructions = dockerfile_instructions(&read("Dockerfile"));
+    let args: std::collections::HashMap<String, String> = instructions
+        .iter()
+        .filter(|(name, _)| name == "ARG")
+        .filter_map(|(_, a)| a.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let stages: Vec<String> = instructions
+        .iter()
+        .filter(|(name, _)| name == "FROM")
+        .filter_map(|(_, a)| a.split(" AS ").nth(1).map(str::to_string))
+        .collect();
+    let mut pipefail = false;
+    for (name, a) in &instructions {
+        match name.as_str() {
+            "FROM" => {
+                let image = a.split_whitespace().next().unwrap();
+                let image = match image.strip_prefix("${").and_then(|i| i.strip_suffix('}')) {
+                    Some(arg) => args.get(arg).unwrap_or_else(|| panic!("no ARG {arg}")),
+                    None => image,
+                };
+                if stages.iter().any(|s| s == image) {
+                    continue;
+                }
+                let tag = image.rsplit_once(':').map(|(_, t)| t);
+                assert!(
+                    tag.is_some_and(|t| t != "latest" && !t.contains('/')),
+                    "DL3006/DL3007: {image} needs an explicit tag other than latest"
+                );
+            }
+            "RUN" => {
+                assert!(!a.starts_with("cd ") && !a.contains("&& cd "), "DL3003: {a}");
+                if a.contains("apt-get install") {
+                    assert!(a.contains("--no-install-recommends"), "DL3015: {a}");
+                    assert!(a.contains("-y"), "DL3014: {a}");
+                    assert!(a.contains("rm -rf /var/lib/apt/lists/*"), "DL3009: {a}");
+                }
+                let piped = a.replace("||", "").contains('|');
+                assert!(!piped || pipefail, "DL4006: set -o pipefail before {a}");
+            }
+            "SHELL" => pipefail = a.contains("pipefail"),
+            "ADD" => panic!("DL3020: use COPY, not ADD {a}"),
+            "ENTRYPOINT" | "CMD" => {
+                assert!(a.starts_with('['), "DL3025: {name} in exec form: {a}");
+            }
+            _ => {}
+        }
+    }
+    let last_user = instructions
+        .iter()
+        .rev()
+        .find(|(name, _)| name == "USER")
+        .map(|(_, a)| a.as_str());
+    assert!(
+        last_user.is_some_and(|u| u != "root" && u != "0"),
+        "DL3002: the image must not run as root ({last_user:?})"
+    );
 }
 
 #[test]

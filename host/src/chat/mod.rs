@@ -17,7 +17,7 @@ use crate::db::messages::{self, Message};
 use crate::db::personas::Persona;
 use crate::db::photos::Photo;
 use crate::db::preferences::TurnContext;
-use crate::db::{Db, DbError, memories, new_id, now_ms, personas, preferences, subscriptions};
+use crate::db::{Backend, Db, DbError, memories, new_id, now_ms, personas, preferences, subscriptions};
 use crate::jobs::{NewJob, Queue};
 use crate::plugins::types as wit;
 use crate::plugins::{CallError, Registry};
@@ -234,6 +234,26 @@ impl Chat {
         Ok(ConversationState::new(persona, memory, window, last_seq))
     }
 
+    /// Whether a cached conversation still ends where the database's does, asked before the
+    /// persona is called. Other replicas write the same conversations (a user on two devices
+    /// can be routed to two), and a turn on a stale cache would lose the race for its `seq`
+    /// only after the persona answered: a paid model call thrown away, and for a stream a
+    /// 409 after the user has read the reply. One indexed read settles it. It is skipped for
+    /// whole turns on SQLite, where the file is one process's (a race there still reloads
+    /// and answers again), to keep the embedded server's turns free of reads.
+    async fn still_current(
+        &self,
+        user_id: &str,
+        conv: &ConversationState,
+        delivery: &Delivery,
+    ) -> ChatResult<bool> {
+        if self.db.backend() == Backend::Sqlite && matches!(delivery, Delivery::Whole) {
+            return Ok(true);
+        }
+        let stored = messages::last_seq(self.db.pool(), user_id, &conv.persona.id).await?;
+        Ok(stored == conv.last_seq)
+    }
+
     fn validate_message(&self, text: &str) -> Result<(), Invalid> {
         if text.trim().is_empty() {
             return Err(Invalid::new("message", "must not be empty"));
@@ -275,7 +295,11 @@ impl Chat {
         let window = self.config.history_window as usize;
         let mut raced = false;
         loop {
-            let mut conv = match user.take_conversation(&persona_id) {
+            let cached = match user.take_conversation(&persona_id) {
+                Some(conv) if self.still_current(user_id, &conv, &delivery).await? => Some(conv),
+                _ => None,
+            };
+            let mut conv = match cached {
                 Some(conv) => conv,
                 None => self.load_conversation(user_id, &persona_id).await?,
             };
