@@ -39,19 +39,38 @@ enum Command {
     Migrate,
     /// Prints the API's OpenAPI 3.1 document (what `GET /openapi.json` serves), then exits.
     Openapi,
-    /// Inspects the plugins of `ava.toml`.
-    Plugins {
+    /// Checks the plugins of `ava.toml`; creates, builds and calls a plugin.
+    #[command(alias = "plugins")]
+    Plugin {
         #[command(subcommand)]
-        command: PluginsCommand,
+        command: PluginCommand,
     },
 }
 
 #[derive(Debug, Subcommand)]
-enum PluginsCommand {
+enum PluginCommand {
     /// Loads and validates every plugin and prints a table; exits 1 on any problem.
     Check,
     /// Lists the configured plugins without loading them.
     List,
+    /// Creates a plugin crate that builds, with tests, a README and its ava.toml snippet.
+    New(cli::plugin::new::Args),
+    /// Builds a plugin crate into a component and validates it as the host loads it.
+    Build(cli::plugin::build::Args),
+    /// Runs one call of a built plugin in the real runtime and shows every host call.
+    Call(cli::plugin::call::Args),
+}
+
+impl Command {
+    /// The plugin author's commands: they print what matters themselves.
+    fn is_authoring(&self) -> bool {
+        matches!(
+            self,
+            Self::Plugin {
+                command: PluginCommand::New(_) | PluginCommand::Build(_) | PluginCommand::Call(_)
+            }
+        )
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,7 +86,12 @@ enum JobsCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = cli.settings;
+    let mut settings = cli.settings;
+    // The runtime's own log lines would repeat what the author commands print.
+    if cli.command.is_authoring() && settings.log == "info" && std::env::var_os("AVA_LOG").is_none()
+    {
+        settings.log = "off".into();
+    }
     tls::install_crypto_provider();
     // Sentry before the runtime and the app: its client binds to the main hub, which the
     // runtime's threads inherit, and its panic hook is in place before anything can panic.
@@ -102,14 +126,33 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             print!("{}", ava_host::api::openapi::json());
             Ok(())
         }
-        Command::Plugins { command } => match command {
-            PluginsCommand::Check => {
-                if !cli::plugins::check(&settings).await? {
+        Command::Plugin { command } => match command {
+            PluginCommand::Check => {
+                if !cli::plugin::check::check(&settings).await? {
                     std::process::exit(1);
                 }
                 Ok(())
             }
-            PluginsCommand::List => cli::plugins::list(&settings),
+            PluginCommand::List => cli::plugin::check::list(&settings),
+            PluginCommand::New(args) => authoring(cli::plugin::new::run(&args).map(|()| true)),
+            PluginCommand::Build(args) => authoring(
+                cli::plugin::build::run(&settings, &args)
+                    .await
+                    .map(|()| true),
+            ),
+            PluginCommand::Call(args) => authoring(cli::plugin::call::run(&settings, &args).await),
         },
+    }
+}
+
+/// Ends an author command: its error as one readable message, exit code 1 on any failure.
+fn authoring(outcome: anyhow::Result<bool>) -> anyhow::Result<()> {
+    match outcome {
+        Ok(true) => Ok(()),
+        Ok(false) => std::process::exit(1),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::exit(1)
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! The `ava` binary: `plugins check`, `plugins list`, and `serve` as a real process.
+//! The `ava` binary: `plugin check`, `plugin list` (also spelled `plugins`), and `serve` as a
+//! real process.
 
 mod common;
 
@@ -109,7 +110,7 @@ fn plugins_check_fails_and_names_each_problem() {
 #[test]
 fn plugins_list_shows_the_configuration_without_loading() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ava(dir.path(), GOOD, &["plugins", "list"]);
+    let out = ava(dir.path(), GOOD, &["plugin", "list"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     let line = stdout

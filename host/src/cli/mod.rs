@@ -1,4 +1,4 @@
 //! Commands other than `serve`.
 
 pub mod jobs;
-pub mod plugins;
+pub mod plugin;

@@ -73,11 +73,21 @@ pub struct OutputLimitExceeded {
 #[derive(Debug)]
 pub struct CallLimiter {
     memory_bytes: usize,
+    /// The largest linear memory granted so far (`ava plugin call` reports it).
+    peak_bytes: usize,
 }
 
 impl CallLimiter {
     pub fn new(memory_bytes: usize) -> Self {
-        Self { memory_bytes }
+        Self {
+            memory_bytes,
+            peak_bytes: 0,
+        }
+    }
+
+    /// The largest linear memory granted in this call, in bytes.
+    pub fn peak_memory_bytes(&self) -> usize {
+        self.peak_bytes
     }
 }
 
@@ -94,7 +104,11 @@ impl ResourceLimiter for CallLimiter {
                 requested: desired,
             }));
         }
-        Ok(maximum.is_none_or(|max| desired <= max))
+        let granted = maximum.is_none_or(|max| desired <= max);
+        if granted {
+            self.peak_bytes = self.peak_bytes.max(desired);
+        }
+        Ok(granted)
     }
 
     fn table_growing(

@@ -31,6 +31,7 @@ mod watch;
 pub use allowlist::Allowlist;
 pub use artifact::{check_contract, host_contract, inspect};
 pub use cache::Provenance;
+pub use ctx::{HostCall, Recorder, Recording};
 pub use error::{CallError, LoadError};
 pub use grants::{EnvLookup, Grants, process_env};
 pub use handles::{Billing, Images, JobHandler, Persona};

@@ -5,21 +5,35 @@ use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
 
-use crate::plugins::ctx::CallCtx;
+use crate::plugins::ctx::{CallCtx, HostCall};
 use crate::plugins::types::SecretError;
 
 /// The non-secret value `key` of the calling plugin.
 pub fn value(ctx: &CallCtx, key: &str) -> Option<String> {
-    ctx.grants.config(key).map(str::to_string)
+    let value = ctx.grants.config(key).map(str::to_string);
+    ctx.record(|| HostCall::Config {
+        key: key.to_string(),
+        found: value.is_some(),
+    });
+    value
 }
 
 /// Whether the calling plugin's secret `name` is configured.
 pub fn has_secret(ctx: &CallCtx, name: &str) -> bool {
-    ctx.grants.secret(name).is_some()
+    let granted = ctx.grants.secret(name).is_some();
+    ctx.record(|| HostCall::HasSecret {
+        name: name.to_string(),
+        granted,
+    });
+    granted
 }
 
 /// HMAC-SHA256 of `message` keyed with the calling plugin's secret `name`.
 pub fn hmac_sha256(ctx: &CallCtx, name: &str, message: &[u8]) -> Result<Vec<u8>, SecretError> {
+    ctx.record(|| HostCall::Hmac {
+        secret: name.to_string(),
+        granted: ctx.grants.secret(name).is_some(),
+    });
     let secret = ctx
         .grants
         .secret(name)

@@ -8,7 +8,7 @@ use crate::plugins::bindings::job_handler::ava::plugin::host::{
     Host, HostBodyStream, HttpError, HttpRequest, HttpResponse, SecretError, StorageError,
     StreamedResponse,
 };
-use crate::plugins::ctx::CallCtx;
+use crate::plugins::ctx::{CallCtx, HostCall};
 use crate::plugins::types::LogLevel;
 
 impl Host for CallCtx {
@@ -38,6 +38,7 @@ impl Host for CallCtx {
     }
 
     async fn sleep_ms(&mut self, ms: u32) -> wasmtime::Result<()> {
+        self.record(|| HostCall::Sleep { ms });
         clock::sleep(ms).await;
         Ok(())
     }

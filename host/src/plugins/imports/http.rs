@@ -13,7 +13,7 @@ use url::Url;
 use wasmtime::component::Resource;
 
 use crate::plugins::bindings::job_handler::ava::plugin::host::StreamedResponse;
-use crate::plugins::ctx::CallCtx;
+use crate::plugins::ctx::{CallCtx, HostCall};
 use crate::plugins::grants::Grants;
 use crate::plugins::types::{HttpError, HttpMethod, HttpRequest, HttpResponse};
 
@@ -31,17 +31,34 @@ pub struct BodyStream {
 
 /// Sends `request` for the calling plugin and reads the whole body.
 pub async fn fetch(ctx: &mut CallCtx, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-    let grants = &ctx.grants;
-    let cap = grants.limits.max_http_response_bytes;
-    let response = send(&ctx.http, grants, ctx.deadline, request).await?;
-    let status = response.status().as_u16();
-    let headers = header_pairs(response.headers());
-    let body = read_body(response, cap, ctx.deadline).await?;
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
+    let described = ctx
+        .recording()
+        .then(|| (method_name(request.method), request.url.clone()));
+    let result = async {
+        let grants = &ctx.grants;
+        let cap = grants.limits.max_http_response_bytes;
+        let response = send(&ctx.http, grants, ctx.deadline, request).await?;
+        let status = response.status().as_u16();
+        let headers = header_pairs(response.headers());
+        let body = read_body(response, cap, ctx.deadline).await?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+    .await;
+    if let Some((method, url)) = described {
+        ctx.record(|| HostCall::Http {
+            method,
+            url,
+            outcome: result
+                .as_ref()
+                .map(|r| r.status)
+                .map_err(HttpError::message),
+        });
+    }
+    result
 }
 
 /// Sends `request` for the calling plugin and hands the body over as a resource.
@@ -49,7 +66,21 @@ pub async fn stream(
     ctx: &mut CallCtx,
     request: HttpRequest,
 ) -> wasmtime::Result<Result<StreamedResponse, HttpError>> {
-    let response = match send(&ctx.http, &ctx.grants, ctx.deadline, request).await {
+    let described = ctx
+        .recording()
+        .then(|| (method_name(request.method), request.url.clone()));
+    let sent = send(&ctx.http, &ctx.grants, ctx.deadline, request).await;
+    if let Some((method, url)) = described {
+        ctx.record(|| HostCall::Http {
+            method,
+            url,
+            outcome: sent
+                .as_ref()
+                .map(|r| r.status().as_u16())
+                .map_err(HttpError::message),
+        });
+    }
+    let response = match sent {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
@@ -202,6 +233,17 @@ async fn send(
     Err(HttpError::Protocol(format!(
         "more than {MAX_REDIRECTS} redirects"
     )))
+}
+
+fn method_name(method: HttpMethod) -> &'static str {
+    match method {
+        HttpMethod::Get => "GET",
+        HttpMethod::Head => "HEAD",
+        HttpMethod::Post => "POST",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Delete => "DELETE",
+    }
 }
 
 fn check_destination(grants: &Grants, url: &Url) -> Result<(), HttpError> {

@@ -3,7 +3,7 @@
 
 use crate::plugins::CallError;
 use crate::plugins::bindings::job_handler::ava::plugin::images::Host;
-use crate::plugins::ctx::CallCtx;
+use crate::plugins::ctx::{CallCtx, HostCall};
 use crate::plugins::types::{GeneratedImage, ImageRequest, PluginError, Unavailable};
 
 impl Host for CallCtx {
@@ -11,7 +11,22 @@ impl Host for CallCtx {
         &mut self,
         request: ImageRequest,
     ) -> wasmtime::Result<Result<GeneratedImage, PluginError>> {
-        Ok(generate(self, request).await)
+        let prompt = self.recording().then(|| request.prompt.clone());
+        let result = generate(self, request).await;
+        if let Some(prompt) = prompt {
+            self.record(|| HostCall::Other {
+                call: format!("images.generate {prompt:?}"),
+                outcome: match &result {
+                    Ok(image) => format!(
+                        "{} bytes of {}",
+                        image.image.data.len(),
+                        image.image.content_type
+                    ),
+                    Err(err) => format!("error: {}", err.describe()),
+                },
+            });
+        }
+        Ok(result)
     }
 }
 

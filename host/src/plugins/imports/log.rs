@@ -3,7 +3,7 @@
 
 use tracing::{debug, error, info, trace, warn};
 
-use crate::plugins::ctx::{CallCtx, LogBudget};
+use crate::plugins::ctx::{CallCtx, HostCall, LogBudget};
 use crate::plugins::types::LogLevel;
 
 /// Writes one plugin log line.
@@ -24,6 +24,10 @@ pub fn write(ctx: &mut CallCtx, level: LogLevel, message: &str) {
     budget.lines += 1;
     budget.bytes += cut.len();
     let line = ctx.grants.redact(cut);
+    ctx.record(|| HostCall::Log {
+        level: level_name(level),
+        line: line.clone(),
+    });
     let plugin = ctx.grants.name.as_str();
     match level {
         LogLevel::Trace => trace!(target: "plugin", plugin, "{line}"),
@@ -31,6 +35,16 @@ pub fn write(ctx: &mut CallCtx, level: LogLevel, message: &str) {
         LogLevel::Info => info!(target: "plugin", plugin, "{line}"),
         LogLevel::Warn => warn!(target: "plugin", plugin, "{line}"),
         LogLevel::Error => error!(target: "plugin", plugin, "{line}"),
+    }
+}
+
+fn level_name(level: LogLevel) -> &'static str {
+    match level {
+        LogLevel::Trace => "trace",
+        LogLevel::Debug => "debug",
+        LogLevel::Info => "info",
+        LogLevel::Warn => "warn",
+        LogLevel::Error => "error",
     }
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::plugins::bindings::job_handler::ava::plugin::photos::Host;
-use crate::plugins::ctx::CallCtx;
+use crate::plugins::ctx::{CallCtx, HostCall};
 use crate::plugins::services::PhotoStore;
 use crate::plugins::types::{GeneratedImage, PhotoSpec, PluginError};
 
@@ -19,12 +19,24 @@ fn granted(ctx: &CallCtx, id: &str) -> Result<Arc<dyn PhotoStore>, PluginError> 
         .ok_or_else(|| PluginError::Unsupported("this host process has no photo store".into()))
 }
 
+fn record<T>(ctx: &CallCtx, call: &str, id: &str, result: &Result<T, PluginError>) {
+    ctx.record(|| HostCall::Other {
+        call: format!("photos.{call} {id}"),
+        outcome: match result {
+            Ok(_) => "ok".into(),
+            Err(err) => format!("error: {}", err.describe()),
+        },
+    });
+}
+
 impl Host for CallCtx {
     async fn get(&mut self, id: String) -> wasmtime::Result<Result<PhotoSpec, PluginError>> {
-        Ok(match granted(self, &id) {
+        let result = match granted(self, &id) {
             Ok(store) => store.get(&id).await,
             Err(err) => Err(err),
-        })
+        };
+        record(self, "get", &id, &result);
+        Ok(result)
     }
 
     async fn save(
@@ -32,10 +44,12 @@ impl Host for CallCtx {
         id: String,
         image: GeneratedImage,
     ) -> wasmtime::Result<Result<(), PluginError>> {
-        Ok(match granted(self, &id) {
+        let result = match granted(self, &id) {
             Ok(store) => store.save(&id, image).await,
             Err(err) => Err(err),
-        })
+        };
+        record(self, "save", &id, &result);
+        Ok(result)
     }
 
     async fn fail(
@@ -43,9 +57,11 @@ impl Host for CallCtx {
         id: String,
         reason: String,
     ) -> wasmtime::Result<Result<(), PluginError>> {
-        Ok(match granted(self, &id) {
+        let result = match granted(self, &id) {
             Ok(store) => store.fail(&id, &reason).await,
             Err(err) => Err(err),
-        })
+        };
+        record(self, "fail", &id, &result);
+        Ok(result)
     }
 }

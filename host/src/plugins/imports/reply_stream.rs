@@ -1,11 +1,14 @@
 //! `reply-stream.push`: text a persona streams while it writes its reply.
 
 use crate::plugins::bindings::chat_persona::ava::plugin::reply_stream::Host;
-use crate::plugins::ctx::CallCtx;
+use crate::plugins::ctx::{CallCtx, HostCall};
 use crate::plugins::limits::OutputLimitExceeded;
 
 impl Host for CallCtx {
     async fn push(&mut self, delta: String) -> wasmtime::Result<()> {
+        self.record(|| HostCall::Push {
+            text: delta.clone(),
+        });
         self.streamed_bytes += delta.len() as u64;
         let limit = self.grants.limits.max_output_bytes;
         if self.streamed_bytes > limit {

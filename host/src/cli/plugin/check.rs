@@ -1,4 +1,4 @@
-//! `ava plugins check` and `ava plugins list`.
+//! `ava plugin check` and `ava plugin list`: the operator's view of `ava.toml`.
 
 use std::fmt::Write as _;
 use std::sync::Arc;

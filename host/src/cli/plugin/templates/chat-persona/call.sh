@@ -1,0 +1,3 @@
+ava plugin call {{wasm}} \
+  --input '{"message": "hello", "persona": {"name": "Mira"}}' \
+  --method stream-reply --set sign_off="See you soon."

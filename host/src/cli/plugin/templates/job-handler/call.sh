@@ -1,0 +1,1 @@
+ava plugin call {{wasm}} --input '{"payload": {"note": "buy milk"}}'
