@@ -110,7 +110,10 @@ async fn a_streamed_turn_follows_another_replicas_turn(backend: Backend) {
         .filter(|m| m["role"] == "user")
         .map(|m| m["content"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(users, ["on the phone", "on the laptop", "back on the phone"]);
+    assert_eq!(
+        users,
+        ["on the phone", "on the laptop", "back on the phone"]
+    );
 }
 
 async fn chat_without_a_subscription_is_402(backend: Backend) {

@@ -378,7 +378,10 @@ fn dockerfile_follows_hadolints_rules() {
                 );
             }
             "RUN" => {
-                assert!(!a.starts_with("cd ") && !a.contains("&& cd "), "DL3003: {a}");
+                assert!(
+                    !a.starts_with("cd ") && !a.contains("&& cd "),
+                    "DL3003: {a}"
+                );
                 if a.contains("apt-get install") {
                     assert!(a.contains("--no-install-recommends"), "DL3015: {a}");
                     assert!(a.contains("-y"), "DL3014: {a}");

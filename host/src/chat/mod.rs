@@ -17,7 +17,7 @@ use crate::db::messages::{self, Message};
 use crate::db::personas::Persona;
 use crate::db::photos::Photo;
 use crate::db::preferences::TurnContext;
-use crate::db::{Backend, Db, DbError, memories, new_id, now_ms, personas, preferences, subscriptions};
+use crate::db::{Db, DbError, memories, new_id, now_ms, personas, preferences, subscriptions};
 use crate::jobs::{NewJob, Queue};
 use crate::plugins::types as wit;
 use crate::plugins::{CallError, Registry};
@@ -234,20 +234,20 @@ impl Chat {
         Ok(ConversationState::new(persona, memory, window, last_seq))
     }
 
-    /// Whether a cached conversation still ends where the database's does, asked before the
-    /// persona is called. Other replicas write the same conversations (a user on two devices
-    /// can be routed to two), and a turn on a stale cache would lose the race for its `seq`
-    /// only after the persona answered: a paid model call thrown away, and for a stream a
-    /// 409 after the user has read the reply. One indexed read settles it. It is skipped for
-    /// whole turns on SQLite, where the file is one process's (a race there still reloads
-    /// and answers again), to keep the embedded server's turns free of reads.
+    /// Whether a cached conversation still ends where the database's does, asked before a
+    /// streamed turn calls the persona. Other replicas write the same conversations (a user
+    /// on two devices can be routed to two), and a stream on a stale cache would lose the
+    /// race for its `seq` only after the user had read the reply: a 409 then, and a paid model
+    /// call thrown away. Whole turns are not checked: asking on each one cost PostgreSQL more
+    /// than the turn's own writes in the topology bench (docs/BENCHMARKS.md), and a whole turn
+    /// that races reloads and answers again before anyone has seen a reply.
     async fn still_current(
         &self,
         user_id: &str,
         conv: &ConversationState,
         delivery: &Delivery,
     ) -> ChatResult<bool> {
-        if self.db.backend() == Backend::Sqlite && matches!(delivery, Delivery::Whole) {
+        if matches!(delivery, Delivery::Whole) {
             return Ok(true);
         }
         let stored = messages::last_seq(self.db.pool(), user_id, &conv.persona.id).await?;
