@@ -39,6 +39,89 @@ pub fn push(delta: &str) {
     }
 }
 
+impl Persona {
+    /// A persona with only a name, every other field empty ("not set"), as a test or a
+    /// plugin's own default starts from: set the fields it needs with struct update syntax,
+    /// `Persona { personality: "Curious".into(), ..Persona::named("Mira") }`.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            id: "persona".into(),
+            name: name.into(),
+            style: String::new(),
+            description: String::new(),
+            personality: String::new(),
+            scenario: String::new(),
+            greeting: String::new(),
+            example_dialogue: String::new(),
+            system_prompt: String::new(),
+            post_history_instructions: String::new(),
+            appearance: String::new(),
+        }
+    }
+}
+
+impl ChatRequest {
+    /// A first turn: `message` to `persona`, in secretary mode, no history, no memory, no
+    /// user name, photos not allowed. The `with_*` methods set the rest.
+    pub fn new(persona: Persona, message: impl Into<String>) -> Self {
+        Self {
+            persona,
+            mode: ChatMode::Secretary,
+            user_name: None,
+            memory: None,
+            history: Vec::new(),
+            message: message.into(),
+            photos_allowed: false,
+        }
+    }
+
+    pub fn with_mode(mut self, mode: ChatMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    pub fn with_user_name(mut self, name: impl Into<String>) -> Self {
+        self.user_name = Some(name.into());
+        self
+    }
+
+    pub fn with_memory(mut self, memory: impl Into<String>) -> Self {
+        self.memory = Some(memory.into());
+        self
+    }
+
+    /// The messages before this one, oldest first.
+    pub fn with_history(mut self, history: Vec<ChatMessage>) -> Self {
+        self.history = history;
+        self
+    }
+
+    pub fn with_photos_allowed(mut self, allowed: bool) -> Self {
+        self.photos_allowed = allowed;
+        self
+    }
+}
+
+impl ChatMessage {
+    /// A message the user wrote at `sent_at_ms`.
+    pub fn user(content: impl Into<String>, sent_at_ms: u64) -> Self {
+        Self {
+            role: Role::User,
+            content: content.into(),
+            sent_at_ms,
+        }
+    }
+
+    /// A message the persona wrote at `sent_at_ms`.
+    pub fn assistant(content: impl Into<String>, sent_at_ms: u64) -> Self {
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+            sent_at_ms,
+        }
+    }
+}
+
 impl ChatReply {
     /// A text-only reply.
     pub fn text(text: impl Into<String>) -> Self {

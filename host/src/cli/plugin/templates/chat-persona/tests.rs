@@ -1,32 +1,17 @@
 //! {{name}} through the SDK's stand-in host: what it answers, and what it streams.
 
 use ava_sdk::PluginError;
-use ava_sdk::chat::{ChatMode, ChatPersona, ChatRequest, Persona};
+use ava_sdk::chat::{ChatPersona, ChatRequest, Persona};
 use ava_sdk::testing::TestHost;
 use {{crate}}::{{type}};
 
 fn request(message: &str) -> ChatRequest {
-    ChatRequest {
-        persona: Persona {
-            id: "persona-1".into(),
-            name: "Mira".into(),
-            style: "warm".into(),
-            description: String::new(),
-            personality: "Curious".into(),
-            scenario: String::new(),
-            greeting: String::new(),
-            example_dialogue: String::new(),
-            system_prompt: String::new(),
-            post_history_instructions: String::new(),
-            appearance: String::new(),
-        },
-        mode: ChatMode::Secretary,
-        user_name: Some("Sam".into()),
-        memory: None,
-        history: Vec::new(),
-        message: message.into(),
-        photos_allowed: false,
-    }
+    let persona = Persona {
+        style: "warm".into(),
+        personality: "Curious".into(),
+        ..Persona::named("Mira")
+    };
+    ChatRequest::new(persona, message).with_user_name("Sam")
 }
 
 #[test]
