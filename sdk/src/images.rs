@@ -24,6 +24,36 @@ pub fn sniff_content_type(data: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Downloads an image a model made with `request` (a GET the plugin built: its URL, timeout
+/// and any credentials), returning the body and its declared `Content-Type`. `what` names the
+/// file in errors, e.g. "the output file"; `origin` is the URL's origin
+/// (`scheme://host[:port]`), so that a host off the allowlist is named as `allow_hosts` wants
+/// it. A non-2xx answer is [`status_error`](crate::http::status_error)'s error: 429 and 503
+/// are worth retrying.
+#[cfg(feature = "image-provider")]
+pub fn download(
+    request: &crate::http::Request,
+    what: &str,
+    origin: &str,
+) -> Result<(Vec<u8>, Option<String>), PluginError> {
+    let response = request.send().map_err(|err| match err {
+        crate::HttpError::Denied(_) => PluginError::internal(format!(
+            "{what} at {origin} is not on this plugin's allowlist: add its host to `allow_hosts`"
+        )),
+        other => other.into(),
+    })?;
+    if !response.is_success() {
+        return Err(crate::http::status_error(
+            response.status,
+            &response.headers,
+            None,
+            format!("{what} could not be downloaded (HTTP {})", response.status),
+        ));
+    }
+    let declared = response.header("content-type").map(str::to_string);
+    Ok((response.body, declared))
+}
+
 /// An image provider plugin. Export it with
 /// [`export_image_provider!`](crate::export_image_provider).
 #[cfg(feature = "image-provider")]

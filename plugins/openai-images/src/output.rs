@@ -1,9 +1,9 @@
 //! The image in a successful answer: `data[0].b64_json` decoded, or `data[0].url` downloaded
 //! at once (OpenAI's links expire after an hour), and its type told from its bytes.
 
-use ava_sdk::http::{Request, Response, status_error};
+use ava_sdk::http::{Request, Response};
 use ava_sdk::images::ImageBytes;
-use ava_sdk::{HttpError, PluginError, debug};
+use ava_sdk::{PluginError, debug};
 use base64::Engine;
 use serde::Deserialize;
 use url::Url;
@@ -125,25 +125,7 @@ fn download(settings: &Settings, url: &str) -> Result<(Vec<u8>, Option<String>),
         request = request.bearer_secret(API_KEY);
     }
     let origin = parsed.origin().ascii_serialization();
-    let response = request.send().map_err(|err| match err {
-        HttpError::Denied(_) => PluginError::internal(format!(
-            "the image at {origin} is not on this plugin's allowlist: add its host to `allow_hosts`"
-        )),
-        other => other.into(),
-    })?;
-    if !response.is_success() {
-        return Err(status_error(
-            response.status,
-            &response.headers,
-            None,
-            format!(
-                "the image could not be downloaded (HTTP {})",
-                response.status
-            ),
-        ));
-    }
-    let declared = response.header("content-type").map(str::to_string);
-    Ok((response.body, declared))
+    ava_sdk::images::download(&request, "the image", &origin)
 }
 
 #[cfg(test)]

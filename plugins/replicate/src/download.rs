@@ -1,9 +1,9 @@
 //! Fetching a prediction's output file at once: Replicate deletes outputs about an hour after
 //! a prediction ends, so handing the host a URL to fetch later is not good enough.
 
-use ava_sdk::http::{Request, status_error};
+use ava_sdk::PluginError;
+use ava_sdk::http::Request;
 use ava_sdk::images::ImageBytes;
-use ava_sdk::{HttpError, PluginError};
 use base64::Engine;
 use url::Url;
 
@@ -56,26 +56,7 @@ fn download(url: &str, api_base: &str) -> Result<(Vec<u8>, Option<String>), Plug
         // Replicate documents its output files as needing the token, like its API.
         request = request.bearer_secret(API_TOKEN);
     }
-    let response = request.send().map_err(|err| match err {
-        HttpError::Denied(_) => PluginError::internal(format!(
-            "the output at {} is not on this plugin's allowlist: add its host to `allow_hosts`",
-            origin(&parsed)
-        )),
-        other => other.into(),
-    })?;
-    if !response.is_success() {
-        return Err(status_error(
-            response.status,
-            &response.headers,
-            None,
-            format!(
-                "the output file could not be downloaded (HTTP {})",
-                response.status
-            ),
-        ));
-    }
-    let declared = response.header("content-type").map(str::to_string);
-    Ok((response.body, declared))
+    ava_sdk::images::download(&request, "the output file", &origin(&parsed))
 }
 
 /// Whether `url` belongs to Replicate: the API's own origin or its delivery hosts. The token
