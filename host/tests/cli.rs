@@ -65,7 +65,7 @@ fn plugins_check_prints_a_table_and_succeeds_for_a_valid_config() {
         persona.contains("0.1.0") && persona.contains("memory 64 MiB"),
         "{persona}"
     );
-    assert!(persona.contains("ok ("), "{persona}");
+    assert!(persona.contains("ok, checked ("), "{persona}");
     let billing = stdout
         .lines()
         .find(|l| l.contains("dev-billing (billing-provider)"))
@@ -97,7 +97,7 @@ fn plugins_check_fails_and_names_each_problem() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("ERROR: plugin `future`: it was built against contract ava:plugin@0.2.0"),
+        stdout.contains("ERROR: plugin `future`: it was built against contract ava:plugin@0.3.0"),
         "{stdout}"
     );
     assert!(
@@ -118,7 +118,7 @@ fn plugins_list_shows_the_configuration_without_loading() {
         .find(|l| l.starts_with("local-persona"))
         .unwrap();
     assert!(
-        line.contains("true") && line.contains("persona") && line.contains("0.1.0"),
+        line.contains("true") && line.contains("persona") && line.contains("0.2.0"),
         "{line}"
     );
     assert!(

@@ -20,11 +20,11 @@ async fn a_plugin_built_for_another_contract_version_is_refused() {
     .await;
     assert!(err.starts_with("plugin `future`:"), "{err}");
     assert!(
-        err.contains("built against contract ava:plugin@0.2.0"),
+        err.contains("built against contract ava:plugin@0.3.0"),
         "{err}"
     );
     assert!(
-        err.contains("this host implements ava:plugin@0.1.0"),
+        err.contains("this host runs plugins built for 0.1.x up to 0.1.0 and 0.2.x up to 0.2.0"),
         "{err}"
     );
     assert!(err.contains("rebuild it with a matching ava-sdk"), "{err}");
@@ -131,7 +131,7 @@ async fn every_world_loads_and_describes_itself() {
     for name in ["local-persona", "local-images", "photo-job", "dev-billing"] {
         let plugin = set.plugin(name).unwrap();
         assert_eq!(plugin.info().name, name);
-        assert_eq!(plugin.info().contract, "0.1.0");
+        assert_eq!(plugin.info().contract, "0.2.0");
     }
     assert_eq!(
         set.job_handler("photo.generate").unwrap().name(),
@@ -148,4 +148,74 @@ async fn every_world_loads_and_describes_itself() {
         .unwrap()
         .module();
     assert!(std::ptr::eq(before, after));
+}
+
+/// A plugin built for the frozen 0.1.0 contract (without the SDK, from
+/// `sdk/wit/since_v0.1.0`) runs beside plugins of the current one in one server: its
+/// imports under their 0.1.0 names, its exports through the same calls, and the export 0.2.0
+/// added (`check`) reported as absent rather than failing.
+#[tokio::test]
+async fn a_plugin_of_contract_0_1_runs_beside_plugins_of_0_2() {
+    let host = TestHost::start(
+        r#"
+        [plugins.persona]
+        use = "contract-v0-1"
+        [plugins.images]
+        use = "local-images"
+
+        [plugin.contract-v0-1]
+        path = "{plugins}/contract-v0-1.wasm"
+        config = { greeting = "Hi there" }
+        [plugin.local-images]
+        path = "{plugins}/local-images.wasm"
+        "#,
+        &[],
+    )
+    .await;
+    let set = host.registry.current();
+    let old = set.plugin("contract-v0-1").unwrap();
+    let new = set.plugin("local-images").unwrap();
+    assert_eq!(old.info().contract, "0.1.0");
+    assert_eq!(old.module().contract.to_string(), "0.1.0");
+    assert_eq!(new.info().contract, "0.2.0");
+
+    let persona = set.persona().unwrap();
+    let reply = persona
+        .reply(&common::chat("are you there?"))
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.text,
+        "Hi there, Ava here (contract 0.1.0): are you there?"
+    );
+    let (sink, mut pushed) = tokio::sync::mpsc::unbounded_channel();
+    let streamed = persona
+        .stream_reply(&common::chat("stream it"), sink)
+        .await
+        .unwrap();
+    let mut pieces = Vec::new();
+    while let Ok(piece) = pushed.try_recv() {
+        pieces.push(piece);
+    }
+    assert!(pieces.len() > 1, "{pieces:?}");
+    assert_eq!(pieces.concat(), streamed.text);
+
+    let drawn = set
+        .images()
+        .unwrap()
+        .generate(&ava_host::plugins::types::ImageRequest {
+            prompt: "a lighthouse at dusk".into(),
+            negative_prompt: None,
+            seed: Some(7),
+            width: 64,
+            height: 64,
+        })
+        .await;
+    assert!(drawn.is_ok(), "{drawn:?}");
+
+    assert!(!old.check().await.unwrap(), "0.1.0 has no check export");
+    assert!(
+        new.check().await.unwrap(),
+        "local-images checks nothing and says so"
+    );
 }

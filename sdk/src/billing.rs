@@ -14,6 +14,13 @@ pub trait BillingProvider {
     /// Who the plugin is; see [`plugin_info!`](crate::plugin_info).
     fn metadata() -> PluginInfo;
 
+    /// Verifies that the plugin can work as configured, as only it can: credentials
+    /// accepted, the model or price there, the upstream answering (contract 0.2.0). Called by
+    /// `ava plugin check`, never on a user's request. By default there is nothing to verify.
+    fn check() -> Result<(), PluginError> {
+        Ok(())
+    }
+
     /// Starts a subscription checkout.
     fn create_checkout(request: CheckoutRequest) -> Result<CheckoutSession, PluginError>;
 
@@ -144,6 +151,9 @@ macro_rules! export_billing_provider {
         impl $crate::__bindings::billing_provider::Guest for __AvaBillingProviderExport {
             fn metadata() -> $crate::PluginInfo {
                 <$plugin as $crate::billing::BillingProvider>::metadata()
+            }
+            fn check() -> ::core::result::Result<(), $crate::PluginError> {
+                <$plugin as $crate::billing::BillingProvider>::check()
             }
             fn create_checkout(
                 request: $crate::billing::CheckoutRequest,

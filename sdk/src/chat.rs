@@ -13,6 +13,13 @@ pub trait ChatPersona {
     /// Who the plugin is; see [`plugin_info!`](crate::plugin_info).
     fn metadata() -> PluginInfo;
 
+    /// Verifies that the plugin can work as configured, as only it can: credentials
+    /// accepted, the model or price there, the upstream answering (contract 0.2.0). Called by
+    /// `ava plugin check`, never on a user's request. By default there is nothing to verify.
+    fn check() -> Result<(), PluginError> {
+        Ok(())
+    }
+
     /// Answers one turn in full.
     fn reply(request: ChatRequest) -> Result<ChatReply, PluginError>;
 
@@ -152,6 +159,9 @@ macro_rules! export_chat_persona {
         impl $crate::__bindings::chat_persona::Guest for __AvaChatPersonaExport {
             fn metadata() -> $crate::PluginInfo {
                 <$plugin as $crate::chat::ChatPersona>::metadata()
+            }
+            fn check() -> ::core::result::Result<(), $crate::PluginError> {
+                <$plugin as $crate::chat::ChatPersona>::check()
             }
             fn reply(
                 request: $crate::chat::ChatRequest,

@@ -1,7 +1,7 @@
 //! Facts about the contract that the SDK and the host must agree on.
 
 /// The version of the `ava:plugin` WIT package this SDK implements.
-pub const VERSION: &str = "0.1.0";
+pub const VERSION: &str = "0.2.0";
 
 /// The name of the custom section in which a plugin carries [`VERSION`]. The host reads it
 /// before instantiating anything, so a plugin built for another contract is refused cleanly.

@@ -61,6 +61,13 @@ pub trait ImageProvider {
     /// Who the plugin is; see [`plugin_info!`](crate::plugin_info).
     fn metadata() -> PluginInfo;
 
+    /// Verifies that the plugin can work as configured, as only it can: credentials
+    /// accepted, the model or price there, the upstream answering (contract 0.2.0). Called by
+    /// `ava plugin check`, never on a user's request. By default there is nothing to verify.
+    fn check() -> Result<(), PluginError> {
+        Ok(())
+    }
+
     /// Draws an image: bytes, or a URL on the plugin's allowlist for the host to download.
     fn generate(request: ImageRequest) -> Result<ImageOutput, PluginError>;
 }
@@ -107,6 +114,9 @@ macro_rules! export_image_provider {
         impl $crate::__bindings::image_provider::Guest for __AvaImageProviderExport {
             fn metadata() -> $crate::PluginInfo {
                 <$plugin as $crate::images::ImageProvider>::metadata()
+            }
+            fn check() -> ::core::result::Result<(), $crate::PluginError> {
+                <$plugin as $crate::images::ImageProvider>::check()
             }
             fn generate(
                 request: $crate::images::ImageRequest,

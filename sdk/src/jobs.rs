@@ -13,6 +13,13 @@ pub trait JobHandler {
     /// Who the plugin is; see [`plugin_info!`](crate::plugin_info).
     fn metadata() -> PluginInfo;
 
+    /// Verifies that the plugin can work as configured, as only it can: credentials
+    /// accepted, the model or price there, the upstream answering (contract 0.2.0). Called by
+    /// `ava plugin check`, never on a user's request. By default there is nothing to verify.
+    fn check() -> Result<(), PluginError> {
+        Ok(())
+    }
+
     /// The job kinds this plugin handles.
     fn kinds() -> Vec<String>;
 
@@ -69,6 +76,9 @@ macro_rules! export_job_handler {
         impl $crate::__bindings::job_handler::Guest for __AvaJobHandlerExport {
             fn metadata() -> $crate::PluginInfo {
                 <$plugin as $crate::jobs::JobHandler>::metadata()
+            }
+            fn check() -> ::core::result::Result<(), $crate::PluginError> {
+                <$plugin as $crate::jobs::JobHandler>::check()
             }
             fn kinds() -> ::std::vec::Vec<::std::string::String> {
                 <$plugin as $crate::jobs::JobHandler>::kinds()

@@ -1,7 +1,7 @@
 //! # ava-sdk: write plugins for Ava
 //!
 //! An Ava plugin is a WebAssembly component (target `wasm32-wasip2`) that implements one
-//! world of the `ava:plugin` contract in `wit/since_v0.1.0/`. This crate gives each plugin
+//! world of the `ava:plugin` contract in `wit/since_v0.2.0/`. This crate gives each plugin
 //! kind a Rust trait and an export macro; enable the matching feature:
 //!
 //! | feature | trait | macro |

@@ -61,30 +61,54 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, String> {
     })
 }
 
-/// The contract version this host implements.
+/// The contract version this host implements natively: what the SDK builds.
 pub fn host_contract() -> Version {
     Version::parse(ava_sdk::contract::VERSION).expect("the SDK's contract version is semver")
 }
 
-/// Whether a plugin built for `plugin` runs on a host implementing `host`: the same
-/// compatibility line (same major; for 0.x, the same minor) and not newer than the host, since
-/// a newer plugin may import functions this host does not have.
-pub fn check_contract(plugin: &Version, host: &Version) -> Result<(), String> {
-    let same_line = plugin.major == host.major && (host.major > 0 || plugin.minor == host.minor);
-    let not_newer =
-        (plugin.major, plugin.minor, plugin.patch) <= (host.major, host.minor, host.patch);
-    if same_line && not_newer && plugin.pre.is_empty() {
+/// Every contract line this host runs, each at the newest version it implements. Older lines
+/// stay: `sdk/wit/since_v*` keeps each frozen, and the host adapts a plugin of an older line
+/// (the exports a newer line added are missing from it, see [`LoadedPlugin::check`]).
+///
+/// [`LoadedPlugin::check`]: super::LoadedPlugin::check
+pub fn host_contracts() -> [Version; 2] {
+    [Version::new(0, 1, 0), host_contract()]
+}
+
+/// Whether a plugin built for `plugin` runs on this host.
+pub fn check_contract(plugin: &Version) -> Result<(), String> {
+    check_contract_against(plugin, &host_contracts())
+}
+
+/// Whether a plugin built for `plugin` runs on a host implementing the lines `lines`: on
+/// one of them (same major; for 0.x, the same minor) and not newer than what the host has of
+/// it, since a newer plugin may import functions this host does not have.
+pub fn check_contract_against(plugin: &Version, lines: &[Version]) -> Result<(), String> {
+    let runs_on = |host: &Version| {
+        let same_line =
+            plugin.major == host.major && (host.major > 0 || plugin.minor == host.minor);
+        let not_newer =
+            (plugin.major, plugin.minor, plugin.patch) <= (host.major, host.minor, host.patch);
+        same_line && not_newer && plugin.pre.is_empty()
+    };
+    if lines.iter().any(runs_on) {
         return Ok(());
     }
-    let line = if host.major > 0 {
-        format!("{}.x", host.major)
-    } else {
-        format!("{}.{}.x", host.major, host.minor)
-    };
+    let lines: Vec<String> = lines
+        .iter()
+        .map(|host| {
+            let line = if host.major > 0 {
+                format!("{}.x", host.major)
+            } else {
+                format!("{}.{}.x", host.major, host.minor)
+            };
+            format!("{line} up to {host}")
+        })
+        .collect();
     Err(format!(
-        "it was built against contract ava:plugin@{plugin}, but this host implements \
-         ava:plugin@{host} and runs plugins built for {line} up to {host}: rebuild it with a \
-         matching ava-sdk"
+        "it was built against contract ava:plugin@{plugin}, but this host runs plugins built \
+         for {}: rebuild it with a matching ava-sdk",
+        lines.join(" and ")
     ))
 }
 
@@ -98,22 +122,33 @@ mod tests {
 
     #[test]
     fn same_version_and_older_patches_are_compatible() {
-        assert!(check_contract(&v("0.1.0"), &v("0.1.0")).is_ok());
-        assert!(check_contract(&v("0.1.0"), &v("0.1.3")).is_ok());
-        assert!(check_contract(&v("1.0.0"), &v("1.4.0")).is_ok());
+        assert!(check_contract_against(&v("0.1.0"), &[v("0.1.0")]).is_ok());
+        assert!(check_contract_against(&v("0.1.0"), &[v("0.1.3")]).is_ok());
+        assert!(check_contract_against(&v("1.0.0"), &[v("1.4.0")]).is_ok());
     }
 
     #[test]
     fn newer_or_other_lines_are_refused_with_a_reason() {
-        let err = check_contract(&v("0.2.0"), &v("0.1.0")).unwrap_err();
+        let err = check_contract_against(&v("0.2.0"), &[v("0.1.0")]).unwrap_err();
         assert!(
             err.contains("ava:plugin@0.2.0") && err.contains("0.1.x"),
             "{err}"
         );
-        assert!(check_contract(&v("0.1.1"), &v("0.1.0")).is_err());
-        assert!(check_contract(&v("1.0.0"), &v("0.1.0")).is_err());
-        assert!(check_contract(&v("2.0.0"), &v("1.0.0")).is_err());
-        assert!(check_contract(&v("0.1.0-rc.1"), &v("0.1.0")).is_err());
+        assert!(check_contract_against(&v("0.1.1"), &[v("0.1.0")]).is_err());
+        assert!(check_contract_against(&v("1.0.0"), &[v("0.1.0")]).is_err());
+        assert!(check_contract_against(&v("2.0.0"), &[v("1.0.0")]).is_err());
+        assert!(check_contract_against(&v("0.1.0-rc.1"), &[v("0.1.0")]).is_err());
+    }
+
+    #[test]
+    fn this_host_runs_both_lines_and_names_them_when_refusing() {
+        assert!(check_contract(&v("0.1.0")).is_ok());
+        assert!(check_contract(&v("0.2.0")).is_ok());
+        let err = check_contract(&v("0.3.0")).unwrap_err();
+        assert!(
+            err.contains("0.1.x up to 0.1.0") && err.contains("0.2.x up to 0.2.0"),
+            "{err}"
+        );
     }
 
     #[test]

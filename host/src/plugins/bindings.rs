@@ -1,7 +1,11 @@
 //! Host-side bindings of the `ava:plugin@0.1.0` worlds, generated from `sdk/wit/since_v0.1.0`.
 //!
-//! When the contract gains a version, it gets a sibling module generated from its own
-//! frozen folder, and the loader converts between versions so old plugins keep working.
+//! They serve 0.2.0 plugins too: 0.2.0 changed no interface and added one export per world
+//! (`check`), and the component model compares types by structure, so these typed exports
+//! accept a 0.2.0 component and the same host functions are linked under both versions'
+//! names (`imports::add_to_linker`); `check` is looked up by name where it exists
+//! (`LoadedPlugin::check`). A version that changes a record gets a sibling module generated
+//! from its own frozen folder, and conversions between the two.
 //!
 //! Shared interfaces are generated once, in `job_handler` (the world that imports the most),
 //! and the other worlds point at them with `with`, so a `PluginError` is one Rust type.

@@ -74,6 +74,30 @@ impl LoadedPlugin {
         }
     }
 
+    /// Asks the plugin to verify that it can work as configured (its `check` export, since
+    /// contract 0.2.0), in a fresh instance like any call. `Ok(false)` for a plugin built for
+    /// 0.1.0, which has no such export: there is nothing to ask it.
+    pub async fn check(&self) -> Result<bool, CallError> {
+        if self.module.contract < semver::Version::new(0, 2, 0) {
+            return Ok(false);
+        }
+        let pre = self.module.pre.instance_pre().clone();
+        let result = self
+            .invoke("check", CallScope::default(), move |mut store| async move {
+                let result = async {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    let check = instance
+                        .get_typed_func::<(), (Result<(), PluginError>,)>(&mut store, "check")?;
+                    let (answer,) = check.call_async(&mut store, ()).await?;
+                    Ok(answer)
+                }
+                .await;
+                (store, result)
+            })
+            .await;
+        flatten(self, result).map(|()| true)
+    }
+
     /// Asks a job handler which kinds it handles, in a fresh instance.
     pub async fn job_kinds(&self) -> Result<Vec<String>, CallError> {
         call_export!(

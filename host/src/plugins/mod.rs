@@ -29,7 +29,7 @@ pub mod types;
 mod watch;
 
 pub use allowlist::Allowlist;
-pub use artifact::{check_contract, host_contract, inspect};
+pub use artifact::{check_contract, host_contract, host_contracts, inspect};
 pub use cache::Provenance;
 pub use ctx::{HostCall, Recorder, Recording};
 pub use error::{CallError, LoadError};

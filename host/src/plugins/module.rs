@@ -71,6 +71,16 @@ impl WorldPre {
             World::JobHandler => Self::JobHandler(job_handler::JobHandlerPre::new(pre)?),
         })
     }
+
+    /// The untyped pre-linked component, for exports not every contract line has.
+    pub fn instance_pre(&self) -> &InstancePre<CallCtx> {
+        match self {
+            Self::BillingProvider(pre) => pre.instance_pre(),
+            Self::ChatPersona(pre) => pre.instance_pre(),
+            Self::ImageProvider(pre) => pre.instance_pre(),
+            Self::JobHandler(pre) => pre.instance_pre(),
+        }
+    }
 }
 
 /// What a plugin said about itself at load time.

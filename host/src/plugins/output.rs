@@ -47,6 +47,12 @@ impl OutputSize for PluginError {
     }
 }
 
+impl OutputSize for () {
+    fn output_size(&self) -> u64 {
+        0
+    }
+}
+
 impl OutputSize for usize {
     fn output_size(&self) -> u64 {
         0

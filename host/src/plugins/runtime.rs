@@ -134,7 +134,7 @@ impl Runtime {
         {
             return Ok((module.clone(), true));
         }
-        artifact::check_contract(&inspected.contract, &artifact::host_contract())?;
+        artifact::check_contract(&inspected.contract)?;
         let (component, provenance) =
             self.cache
                 .load_or_compile(&self.engine, &bytes, &inspected.sha256)?;

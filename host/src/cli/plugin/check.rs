@@ -24,6 +24,7 @@ pub async fn check(settings: &Settings) -> anyhow::Result<bool> {
         ]
         .map(String::from),
     ];
+    let mut failed_checks = 0;
     for p in &report.plugins {
         let slots = if p.slots.is_empty() {
             "-".to_string()
@@ -71,12 +72,21 @@ pub async fn check(settings: &Settings) -> anyhow::Result<bool> {
                 if !secrets.is_empty() {
                     let _ = write!(g, "; secrets: {}", secrets.join(" "));
                 }
-                let status = match loaded.module().provenance {
+                let loaded_in = match loaded.module().provenance {
                     plugins::Provenance::Cached { load } => {
-                        format!("ok ({} µs from cache)", load.as_micros())
+                        format!("{} µs from cache", load.as_micros())
                     }
                     plugins::Provenance::Compiled { compile } => {
-                        format!("ok (compiled in {} ms)", compile.as_millis())
+                        format!("compiled in {} ms", compile.as_millis())
+                    }
+                };
+                // The plugin's own verdict on its configuration (credentials, model, price).
+                let status = match loaded.check().await {
+                    Ok(true) => format!("ok, checked ({loaded_in})"),
+                    Ok(false) => format!("ok, not checked: contract 0.1.0 ({loaded_in})"),
+                    Err(err) => {
+                        failed_checks += 1;
+                        format!("CHECK FAILED: {err}")
                     }
                 };
                 [
@@ -96,13 +106,13 @@ pub async fn check(settings: &Settings) -> anyhow::Result<bool> {
     for problem in &report.problems {
         println!("ERROR: {problem}");
     }
-    let errors = report.errors();
-    if errors.is_empty() {
+    let problems = report.errors().len() + failed_checks;
+    if problems == 0 {
         println!("{}: all plugins valid", settings.config.display());
     } else {
-        println!("{}: {} problem(s)", settings.config.display(), errors.len());
+        println!("{}: {problems} problem(s)", settings.config.display());
     }
-    Ok(errors.is_empty())
+    Ok(problems == 0)
 }
 
 /// Lists the configured plugins without compiling them.

@@ -37,6 +37,36 @@ pub fn add_to_linker(linker: &mut Linker<CallCtx>) -> wasmtime::Result<()> {
         linker,
         |c| c,
     )?;
+    add_v0_2_to_linker(linker)
+}
+
+/// The same interfaces under their `ava:plugin@0.2.0` names. 0.2.0 changed no interface,
+/// only the worlds (each gained the `check` export), and the component model compares types
+/// by structure, not by name: the functions generated from 0.1.0 serve a 0.2.0 plugin's
+/// imports as they are, with no conversion. A line that changes an interface gets bindings
+/// of its own for it, and a conversion here.
+fn add_v0_2_to_linker(linker: &mut Linker<CallCtx>) -> wasmtime::Result<()> {
+    use job_handler::ava::plugin as shared;
+    shared::host::add_to_linker_instance::<CallCtx, HasSelf<CallCtx>>(
+        &mut linker.instance("ava:plugin/host@0.2.0")?,
+        |c| c,
+    )?;
+    shared::images::add_to_linker_instance::<CallCtx, HasSelf<CallCtx>>(
+        &mut linker.instance("ava:plugin/images@0.2.0")?,
+        |c| c,
+    )?;
+    shared::photos::add_to_linker_instance::<CallCtx, HasSelf<CallCtx>>(
+        &mut linker.instance("ava:plugin/photos@0.2.0")?,
+        |c| c,
+    )?;
+    chat_persona::ava::plugin::reply_stream::add_to_linker_instance::<CallCtx, HasSelf<CallCtx>>(
+        &mut linker.instance("ava:plugin/reply-stream@0.2.0")?,
+        |c| c,
+    )?;
+    // Interfaces that only define types are empty instances.
+    for name in ["types", "image-types", "job-types", "chat", "billing"] {
+        linker.instance(&format!("ava:plugin/{name}@0.2.0"))?;
+    }
     Ok(())
 }
 
