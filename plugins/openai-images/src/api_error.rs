@@ -81,6 +81,12 @@ fn clean(text: &str) -> Option<String> {
 }
 
 /// The error a non-2xx response from the API means.
+/// Whether `body` is the API's own error object, not a bare 404 page of a server that lacks
+/// the endpoint.
+pub fn is_api_error(body: &[u8]) -> bool {
+    ApiError::parse(body).message.is_some()
+}
+
 pub fn from_response(response: &Response, has_api_key: bool) -> PluginError {
     let status = response.status;
     let error = ApiError::parse(&response.body);

@@ -33,9 +33,12 @@ mod size;
 
 use ava_sdk::http::Request;
 use ava_sdk::images::{ImageData, ImageOutput, ImageProvider, ImageRequest};
-use ava_sdk::{PluginError, PluginInfo, info};
+use ava_sdk::{PluginError, PluginInfo, info, warn};
 
 use crate::settings::{API_KEY, Settings};
+
+/// How long `check` waits for the model's description.
+const CHECK_TIMEOUT_MS: u32 = 10_000;
 
 /// The plugin.
 pub struct OpenAiImages;
@@ -48,6 +51,29 @@ impl ImageProvider for OpenAiImages {
             ),
             PluginInfo::key,
         )
+    }
+
+    /// Asks the API about the configured model: proves the key is accepted and the model is
+    /// there for it, without drawing anything (a `GET` that costs nothing). A compatible server
+    /// that does not serve `/v1/models/{model}` cannot be asked: logged, not failed.
+    fn check() -> Result<(), PluginError> {
+        let settings = Settings::load()?;
+        let mut get = Request::get(settings.model_url()).timeout_ms(CHECK_TIMEOUT_MS);
+        if settings.has_api_key {
+            get = get.bearer_secret(API_KEY);
+        }
+        let response = get.send()?;
+        match response.status {
+            200..=299 => Ok(()),
+            404 if !api_error::is_api_error(&response.body) => {
+                warn!(
+                    "{} does not describe models: `{}` could not be checked",
+                    settings.api_base, settings.model
+                );
+                Ok(())
+            }
+            _ => Err(api_error::from_response(&response, settings.has_api_key)),
+        }
     }
 
     fn generate(request: ImageRequest) -> Result<ImageOutput, PluginError> {

@@ -102,6 +102,11 @@ impl Settings {
     pub fn endpoint(&self) -> String {
         format!("{}/v1/images/generations", self.api_base)
     }
+
+    /// Where the API describes the configured model.
+    pub fn model_url(&self) -> String {
+        format!("{}/v1/models/{}", self.api_base, self.model)
+    }
 }
 
 /// The root of the API. A base ending in `/v1` (as `openai-persona`'s `base_url` is written)

@@ -3,7 +3,7 @@
 
 use ava_sdk::chat;
 use ava_sdk::http::{Request, Response};
-use ava_sdk::{PluginError, debug};
+use ava_sdk::{PluginError, debug, warn};
 
 use crate::completion::{self, Body, Outcome};
 use crate::errors;
@@ -68,6 +68,37 @@ fn request(settings: &Settings, body: &Body) -> Request {
         request = request.header("X-Title", title);
     }
     request
+}
+
+/// How long `check` waits for the model's description.
+const CHECK_TIMEOUT_MS: u32 = 10_000;
+
+/// Asks the server about the configured model (`GET {base_url}/models/{model}`): proves the
+/// key is accepted and the model is served, without a completion. A server that does not
+/// describe models (some compatible ones answer a bare 404) cannot be asked: logged, not
+/// failed.
+pub fn look_up_model(settings: &Settings) -> Result<(), PluginError> {
+    let base = settings
+        .endpoint
+        .strip_suffix("/chat/completions")
+        .unwrap_or(&settings.endpoint);
+    let mut request =
+        Request::get(format!("{base}/models/{}", settings.model)).timeout_ms(CHECK_TIMEOUT_MS);
+    if settings.has_api_key {
+        request = request.bearer_secret(API_KEY);
+    }
+    let response = request.send()?;
+    match response.status {
+        200..=299 => Ok(()),
+        404 if !errors::is_api_error(&response.body) => {
+            warn!(
+                "{base} does not describe models: `{}` could not be checked",
+                settings.model
+            );
+            Ok(())
+        }
+        _ => Err(failure(settings, &response)),
+    }
 }
 
 /// The error a non-2xx response means; a rejection without any key configured says what

@@ -61,6 +61,15 @@ pub fn from_error_value(value: &Value) -> Option<PluginError> {
 }
 
 /// A 2xx response whose body is not what the API promises.
+/// Whether `body` is an API's own error object, not a bare 404 page of a server without the
+/// endpoint.
+pub fn is_api_error(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|value| ApiError::from_value(&value))
+        .is_some()
+}
+
 pub fn malformed(status: Option<u16>, detail: impl std::fmt::Display) -> PluginError {
     PluginError::upstream(status, None, format!("malformed response: {detail}"))
 }

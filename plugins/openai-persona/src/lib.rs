@@ -33,6 +33,12 @@ impl ChatPersona for OpenAiPersona {
         )
     }
 
+    /// One free `GET` of the configured model: a wrong key or an unknown model fails here,
+    /// not at the first user's message.
+    fn check() -> Result<(), PluginError> {
+        client::look_up_model(&settings::Settings::load()?)
+    }
+
     fn reply(request: ChatRequest) -> Result<ChatReply, PluginError> {
         turn::answer(&request, Delivery::Whole)
     }

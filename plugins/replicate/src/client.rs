@@ -59,6 +59,21 @@ impl<'a> Client<'a> {
         self.exchange(Request::post(url), timeout_ms).map(drop)
     }
 
+    /// Looks the configured model up (or, for a bare version id, the account): proves the token
+    /// is accepted and the model exists, without running anything.
+    pub fn look_up_target(&self, timeout_ms: u32) -> Result<(), PluginError> {
+        let base = &self.settings.api_base;
+        let url = match &self.settings.target {
+            Target::Model { owner, name } => format!("{base}/v1/models/{owner}/{name}"),
+            Target::Version(version) => match version.split_once(':') {
+                Some((model, id)) => format!("{base}/v1/models/{model}/versions/{id}"),
+                // A bare version id cannot be looked up without its model: the token can.
+                None => format!("{base}/v1/account"),
+            },
+        };
+        self.exchange(Request::get(url), timeout_ms).map(drop)
+    }
+
     /// The URL Replicate gave for a follow-up when it lies under the configured API base;
     /// otherwise the documented path. A URL elsewhere is never followed: the token goes with
     /// every request.

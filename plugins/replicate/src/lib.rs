@@ -20,6 +20,9 @@ use ava_sdk::{PluginError, PluginInfo};
 
 use crate::settings::Settings;
 
+/// How long `check` waits for the model's description.
+const CHECK_TIMEOUT_MS: u32 = 10_000;
+
 /// The plugin.
 pub struct Replicate;
 
@@ -29,6 +32,13 @@ impl ImageProvider for Replicate {
             ava_sdk::plugin_info!("Replicate: images from FLUX, SDXL or any text-to-image model"),
             PluginInfo::key,
         )
+    }
+
+    /// One free `GET` of the configured model: a wrong token or a model that is not there
+    /// fails here, not at the first photo.
+    fn check() -> Result<(), PluginError> {
+        let settings = Settings::load()?;
+        client::Client::new(&settings).look_up_target(CHECK_TIMEOUT_MS)
     }
 
     fn generate(request: ImageRequest) -> Result<ImageOutput, PluginError> {

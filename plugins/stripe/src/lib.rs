@@ -12,6 +12,7 @@ mod client;
 mod metadata;
 mod normalize;
 mod portal;
+mod price_check;
 mod settings;
 mod subscriptions;
 mod webhook;
@@ -35,6 +36,10 @@ impl BillingProvider for Stripe {
         .key(webhook_secret)
         .key(price_id)
         .key(api_base)
+    }
+
+    fn check() -> Result<(), PluginError> {
+        price_check::check()
     }
 
     fn create_checkout(request: CheckoutRequest) -> Result<CheckoutSession, PluginError> {

@@ -1,6 +1,7 @@
 //! The plugin's behaviour through `TestHost`: what the Images API receives for each model, how
 //! the image in its answer becomes bytes, and what each of its refusals becomes.
 
+mod check;
 mod errors;
 mod output;
 mod request;

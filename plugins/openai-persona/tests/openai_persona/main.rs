@@ -1,6 +1,7 @@
 //! The plugin's behaviour through `TestHost`: what it sends to the API, and what it makes of
 //! each answer.
 
+mod check;
 mod errors;
 mod photos;
 mod request;

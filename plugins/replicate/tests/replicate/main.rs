@@ -1,6 +1,7 @@
 //! The plugin's behaviour through `TestHost`: what Replicate receives, how a prediction is
 //! followed to its end, and what each of Replicate's answers becomes.
 
+mod check;
 mod errors;
 mod lifecycle;
 mod output;

@@ -5,6 +5,7 @@
 //! API answers, `events/` whole webhook events, in the library's API version unless the file
 //! name says otherwise.
 
+mod check;
 mod checkout;
 mod metadata;
 mod portal;
