@@ -50,7 +50,12 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum PluginCommand {
     /// Loads and validates every plugin and prints a table; exits 1 on any problem.
-    Check,
+    Check {
+        /// Also ask each plugin to verify itself with its upstream (`check()`, contract
+        /// 0.2.0): the key accepted, the model or price there. One request per plugin.
+        #[arg(long)]
+        upstream: bool,
+    },
     /// Lists the configured plugins without loading them.
     List,
     /// Creates a plugin crate that builds, with tests, a README and its ava.toml snippet.
@@ -127,8 +132,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Plugin { command } => match command {
-            PluginCommand::Check => {
-                if !cli::plugin::check::check(&settings).await? {
+            PluginCommand::Check { upstream } => {
+                if !cli::plugin::check::check(&settings, upstream).await? {
                     std::process::exit(1);
                 }
                 Ok(())

@@ -65,7 +65,7 @@ fn plugins_check_prints_a_table_and_succeeds_for_a_valid_config() {
         persona.contains("0.1.0") && persona.contains("memory 64 MiB"),
         "{persona}"
     );
-    assert!(persona.contains("ok, checked ("), "{persona}");
+    assert!(persona.contains("ok ("), "{persona}");
     let billing = stdout
         .lines()
         .find(|l| l.contains("dev-billing (billing-provider)"))
@@ -105,6 +105,63 @@ fn plugins_check_fails_and_names_each_problem() {
         "{stdout}"
     );
     assert!(stdout.contains("2 problem(s)"), "{stdout}");
+}
+
+/// `--upstream` asks each plugin to verify itself (`check`, contract 0.2.0): a plugin that
+/// checks nothing passes, a 0.1.0 plugin is reported as not checked, and one whose upstream
+/// cannot be reached fails the run. No request leaves this machine.
+#[test]
+fn plugin_check_upstream_asks_each_plugin_to_verify_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let config = format!(
+        r#"
+        [plugins.persona]
+        use = "contract-v0-1"
+        [plugins.images]
+        use = "local-images"
+
+        [plugin.contract-v0-1]
+        path = "{{plugins}}/contract-v0-1.wasm"
+        [plugin.local-images]
+        path = "{{plugins}}/local-images.wasm"
+        [plugin.openai-images]
+        path = "{{plugins}}/openai-images.wasm"
+        allow_hosts = ["http://127.0.0.1:{port}"]
+        config = {{ base_url = "http://127.0.0.1:{port}" }}
+        "#
+    );
+    let out = ava(dir.path(), &config, &["plugin", "check", "--upstream"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let row = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(&format!("{name} (")))
+            .unwrap_or_else(|| panic!("no row for {name}: {stdout}"))
+            .to_string()
+    };
+    assert!(
+        row("local-images").contains("ok, checked upstream"),
+        "{stdout}"
+    );
+    assert!(
+        row("contract-v0-1").contains("not checked: contract 0.1.0"),
+        "{stdout}"
+    );
+    let failed = row("openai-images");
+    assert!(failed.contains("CHECK FAILED"), "{failed}");
+    assert!(stdout.contains("1 problem(s)"), "{stdout}");
+
+    // Without the flag nothing is asked, and the same configuration loads.
+    let out = ava(dir.path(), &config, &["plugin", "check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use ava_host::plugins::CallError;
 use ava_host::plugins::types::{ImageData, ImageRequest, PluginError, Unavailable};
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -142,6 +142,38 @@ async fn generations(
     }
 }
 
+/// `GET /v1/models/{model}`: the models this fake has, for the key it knows.
+async fn describe_model(
+    State(fake): State<FakeOpenAi>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let authorized = headers
+        .get("authorization")
+        .is_some_and(|v| v == format!("Bearer {KEY}").as_str());
+    fake.record(method, &uri, headers, String::new());
+    if !authorized {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Incorrect API key provided: sk-wrong.",
+            "invalid_request_error",
+            Some("invalid_api_key"),
+        );
+    }
+    if !["gpt-image-1", "dall-e-3"].contains(&id.as_str()) {
+        return error(
+            StatusCode::NOT_FOUND,
+            &format!("The model `{id}` does not exist or you do not have access to it."),
+            "invalid_request_error",
+            Some("model_not_found"),
+        );
+    }
+    axum::Json(json!({"id": id, "object": "model", "created": 1_698_785_189, "owned_by": "system"}))
+        .into_response()
+}
+
 async fn file(
     State(fake): State<FakeOpenAi>,
     method: Method,
@@ -170,6 +202,7 @@ async fn setup(answer: Answer, model: &str, key: &str) -> Setup {
         Router::new()
             .route("/v1/images/generations", post(generations))
             .route(IMAGE_PATH, get(file))
+            .route("/v1/models/{id}", get(describe_model))
             .with_state(fake.clone()),
     )
     .await;
@@ -352,4 +385,42 @@ async fn a_rejected_key_is_unauthorized_and_names_the_secret() {
         s.received()[0].header("authorization"),
         Some("Bearer sk-wrong")
     );
+}
+
+/// `check` (contract 0.2.0) through the real runtime: the key and the model verified with a
+/// `GET` of the model, before anyone draws; a wrong key or an unknown model fails it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_verifies_the_key_and_the_model_without_drawing() {
+    let ok = setup(Answer::Base64, "gpt-image-1", KEY).await;
+    let plugin = ok
+        .host
+        .registry
+        .current()
+        .plugin("openai-images")
+        .unwrap()
+        .clone();
+    assert!(plugin.check().await.unwrap(), "a 0.2.0 plugin is checked");
+    assert_eq!(ok.calls(), ["GET /v1/models/gpt-image-1"]);
+
+    let wrong_key = setup(Answer::Base64, "gpt-image-1", "sk-wrong").await;
+    let plugin = wrong_key
+        .host
+        .registry
+        .current()
+        .plugin("openai-images")
+        .unwrap()
+        .clone();
+    let err = plugin.check().await.unwrap_err().to_string();
+    assert!(err.contains("api_key") && err.contains("401"), "{err}");
+
+    let unknown = setup(Answer::Base64, "dall-e-4", KEY).await;
+    let plugin = unknown
+        .host
+        .registry
+        .current()
+        .plugin("openai-images")
+        .unwrap()
+        .clone();
+    let err = plugin.check().await.unwrap_err().to_string();
+    assert!(err.contains("dall-e-4"), "{err}");
 }

@@ -16,7 +16,8 @@ pub trait BillingProvider {
 
     /// Verifies that the plugin can work as configured, as only it can: credentials
     /// accepted, the model or price there, the upstream answering (contract 0.2.0). Called by
-    /// `ava plugin check`, never on a user's request. By default there is nothing to verify.
+    /// `ava plugin check --upstream`, never on a user's request. By default there is nothing
+    /// to verify.
     fn check() -> Result<(), PluginError> {
         Ok(())
     }
