@@ -15,6 +15,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use common::LocalServer;
+use common::app::{Backend, TestApp};
 
 /// The bytes a PNG file starts with: all the templates and the host look at.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-test-image";
@@ -135,6 +136,26 @@ async fn each_kind_is_created_tested_built_and_called() {
     assert!(stdout.contains("config sign_off: set"), "{stdout}");
     assert!(stdout.contains(r#"push " Mira""#), "{stdout}");
     assert!(stdout.contains("peak, of 64.0 MiB allowed"), "{stdout}");
+
+    // And a server with it in the persona slot answers a user's turn with it.
+    let config = format!(
+        "[plugins.persona]\nuse = \"my-persona\"\n\n[plugin.my-persona]\npath = \"{}\"\n\
+         config = {{ sign_off = \"Bye.\" }}\n",
+        wasm.display()
+    );
+    let app = TestApp::with_config(Backend::Sqlite, &config).await;
+    let (token, _) = app.subscriber("author@example.com").await;
+    let (status, turn) = app
+        .post("/chat", &token, serde_json::json!({ "message": "hello" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{turn}");
+    let reply = turn["reply"]["content"].as_str().unwrap();
+    // The user's default persona, through the template's logic and the configured sign-off.
+    assert!(
+        reply.starts_with("Hi there, Ava here. Noted: \"hello\".") && reply.ends_with(" Bye."),
+        "{reply}"
+    );
+    drop(app);
 
     // An image provider: one HTTP call to its base URL, on its allowlist.
     let upstream = LocalServer::start(Router::new().route(
