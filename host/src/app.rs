@@ -69,22 +69,27 @@ pub fn runtime(
     config: &AvaConfig,
     services: Services,
 ) -> anyhow::Result<Arc<Runtime>> {
-    let public_url = Url::parse(&settings.public_base_url()).with_context(|| {
-        format!(
-            "AVA_PUBLIC_URL {:?} is not a URL",
-            settings.public_base_url()
-        )
-    })?;
     Runtime::new(RuntimeOptions {
         max_instances: config.max_instances(),
         max_memory_mib: config.runtime.max_memory_mib,
         cache_dir: settings.plugin_cache_dir(),
         secrets_dir: settings.secrets_dir(),
-        public_url,
+        public_url: public_url(settings)?,
         env: process_env(),
         services,
     })
     .map_err(anyhow::Error::msg)
+}
+
+/// `AVA_PUBLIC_URL` as a URL: what `self` means in allowlists, and the base of relative
+/// checkout URLs.
+pub fn public_url(settings: &Settings) -> anyhow::Result<Url> {
+    Url::parse(&settings.public_base_url()).with_context(|| {
+        format!(
+            "AVA_PUBLIC_URL {:?} is not a URL",
+            settings.public_base_url()
+        )
+    })
 }
 
 /// A running Ava: its state, and the background tasks that live as long as it does.

@@ -7,7 +7,7 @@ mod settings;
 
 pub use file::{
     AppConfig, AvaConfig, ConfigValue, JobsSlot, LimitsConfig, PluginConfig, RuntimeConfig,
-    SlotConfig, SlotsConfig,
+    SlotConfig, SlotsConfig, valid_plugin_name,
 };
 pub use settings::{HttpSettings, Settings, WorkerSettings};
 

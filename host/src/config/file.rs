@@ -132,6 +132,20 @@ pub struct PluginConfig {
     pub config: BTreeMap<String, ConfigValue>,
 }
 
+impl PluginConfig {
+    /// The entry `[plugin.x] path = "..."` with nothing else: enabled, no network, the default
+    /// limits, no configuration.
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            enabled: true,
+            allow_hosts: Vec::new(),
+            limits: LimitsConfig::default(),
+            config: BTreeMap::new(),
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -200,7 +214,7 @@ impl AvaConfig {
             }
         }
         for (name, plugin) in &self.plugin {
-            if !valid_name(name) {
+            if !valid_plugin_name(name) {
                 return Err(format!(
                     "plugin name `{name}`: use lowercase letters, digits, `-` and `_`"
                 ));
@@ -268,7 +282,8 @@ impl AvaConfig {
     }
 }
 
-fn valid_name(name: &str) -> bool {
+/// Whether `name` may name a plugin in `ava.toml` (`[plugin.<name>]`).
+pub fn valid_plugin_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name

@@ -32,6 +32,8 @@ pub fn check() -> Result<(), PluginError> {
     let url = format!("{}/v1/prices/{price_id}", settings::api_base()?);
     let response = Request::get(url)
         .bearer_secret(SECRET_KEY)
+        // Pinned as every other call of this plugin is (client.rs).
+        .header("Stripe-Version", stripe_client_core::VERSION.as_str())
         .timeout_ms(TIMEOUT_MS)
         .send()?;
     if !response.is_success() {

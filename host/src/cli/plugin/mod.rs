@@ -15,10 +15,8 @@ mod output;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context as _;
-use url::Url;
-
-use crate::config::{AvaConfig, LimitsConfig, PluginConfig, RuntimeConfig, Settings};
+use crate::app;
+use crate::config::{AvaConfig, PluginConfig, RuntimeConfig, Settings, valid_plugin_name};
 use crate::plugins::{self, LoadReport, MemoryKv, Runtime, RuntimeOptions, Services};
 
 /// Instances the author commands' runtime may run at once: one call, and a nested one.
@@ -26,12 +24,7 @@ const AUTHOR_INSTANCES: u32 = 4;
 
 /// A runtime for the author commands, sized for a plugin of `memory_mib`.
 fn author_runtime(settings: &Settings, memory_mib: u32) -> anyhow::Result<Arc<Runtime>> {
-    let public_url = Url::parse(&settings.public_base_url()).with_context(|| {
-        format!(
-            "AVA_PUBLIC_URL {:?} is not a URL",
-            settings.public_base_url()
-        )
-    })?;
+    let public_url = app::public_url(settings)?;
     let cache_dir = compile_cache_dir();
     Runtime::new(RuntimeOptions {
         max_instances: AUTHOR_INSTANCES,
@@ -68,13 +61,7 @@ async fn load(
     path: &Path,
     configure: impl FnOnce(&mut PluginConfig),
 ) -> LoadReport {
-    let mut plugin = PluginConfig {
-        path: path.to_path_buf(),
-        enabled: true,
-        allow_hosts: Vec::new(),
-        limits: LimitsConfig::default(),
-        config: Default::default(),
-    };
+    let mut plugin = PluginConfig::at(path);
     configure(&mut plugin);
     let mut config = AvaConfig::default();
     config.plugin.insert(name.to_string(), plugin);
@@ -88,7 +75,7 @@ fn plugin_name(path: &Path) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().replace('_', "-"))
         .unwrap_or_default();
-    if new::host_accepts_name(&stem) {
+    if valid_plugin_name(&stem) {
         stem
     } else {
         "plugin".into()

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
-use crate::config::{AvaConfig, LimitsConfig, PluginConfig};
+use crate::config::valid_plugin_name;
 
 /// What kind of plugin to create: one per world of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -101,22 +101,6 @@ pub struct Args {
     pub sdk: Option<PathBuf>,
 }
 
-/// Names the host accepts in `ava.toml`, by its own rule (the configuration's validation).
-pub fn host_accepts_name(name: &str) -> bool {
-    let mut config = AvaConfig::default();
-    config.plugin.insert(
-        name.to_string(),
-        PluginConfig {
-            path: "plugin.wasm".into(),
-            enabled: true,
-            allow_hosts: Vec::new(),
-            limits: LimitsConfig::default(),
-            config: Default::default(),
-        },
-    );
-    config.validate().is_ok()
-}
-
 /// Crate names a plugin may not take: the language's and the template's own crates.
 const RESERVED: &[&str] = &[
     "ava-sdk",
@@ -143,7 +127,7 @@ pub fn parse_name(name: &str) -> Result<String, String> {
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && !name.ends_with('-')
         && !name.contains("--");
-    if !shape || !host_accepts_name(name) {
+    if !shape || !valid_plugin_name(name) {
         return Err(format!(
             "`{name}` is not a plugin name: use lowercase letters, digits and single dashes, \
              starting with a letter and at most 64 characters, e.g. `my-persona`"
@@ -494,8 +478,8 @@ mod tests {
 
     #[test]
     fn every_name_accepted_here_is_accepted_by_the_host() {
-        assert!(host_accepts_name("my-persona"));
-        assert!(!host_accepts_name("My Persona"));
+        assert!(valid_plugin_name("my-persona"));
+        assert!(!valid_plugin_name("My Persona"));
     }
 
     #[test]
