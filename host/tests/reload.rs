@@ -152,6 +152,26 @@ async fn a_broken_config_keeps_the_running_set() {
         assert!(reply.is_ok());
     }
 
+    // Two broken plugins and a broken slot: the refusal names each, not only the first.
+    host.write_config(
+        "[plugins.persona]\nuse = \"x\"\n[plugins.images]\nuse = \"y\"\n\
+         [plugin.x]\npath = \"/nonexistent/x.wasm\"\n\
+         [plugin.y]\npath = \"/nonexistent/y.wasm\"\n\
+         [plugin.z]\npath = \"{plugins}/local-images.wasm\"\n[plugins.billing]\nuse = \"z\"\n",
+    );
+    let err = host.registry.reload().await.unwrap_err().to_string();
+    for expected in [
+        "plugin `x`: cannot read /nonexistent/x.wasm",
+        "plugin `y`: cannot read /nonexistent/y.wasm",
+        "needs a billing-provider plugin, but it is a image-provider plugin",
+    ] {
+        assert!(
+            err.contains(expected),
+            "{expected:?} is missing from: {err}"
+        );
+    }
+    assert_eq!(host.registry.current().generation, 1);
+
     host.write_config(&persona_config("second"));
     assert_eq!(host.registry.reload().await.unwrap(), 2);
     assert_eq!(persona().await, "second");

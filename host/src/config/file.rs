@@ -200,43 +200,54 @@ pub enum ConfigValue {
 }
 
 impl AvaConfig {
-    /// Checks what can be checked without loading plugins.
+    /// Checks what can be checked without loading plugins. Every problem is reported, one
+    /// per line, so an operator fixes a broken file in one pass rather than one per reload.
     pub(crate) fn validate(&self) -> Result<(), String> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n"))
+        }
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
         if self.app.history_window == 0 || self.app.max_message_chars == 0 {
-            return Err("app.history_window and app.max_message_chars must be positive".into());
+            problems.push("app.history_window and app.max_message_chars must be positive".into());
         }
         for (key, pixels) in [
             ("photo_width", self.app.photo_width),
             ("photo_height", self.app.photo_height),
         ] {
             if !(64..=4096).contains(&pixels) {
-                return Err(format!("app.{key} must be between 64 and 4096 pixels"));
+                problems.push(format!("app.{key} must be between 64 and 4096 pixels"));
             }
         }
         for (name, plugin) in &self.plugin {
             if !valid_plugin_name(name) {
-                return Err(format!(
+                problems.push(format!(
                     "plugin name `{name}`: use lowercase letters, digits, `-` and `_`"
                 ));
             }
             let limits = &plugin.limits;
             if limits.memory_mib == 0 || limits.memory_mib > self.runtime.max_memory_mib {
-                return Err(format!(
+                problems.push(format!(
                     "plugin `{name}`: limits.memory_mib must be between 1 and runtime.max_memory_mib ({})",
                     self.runtime.max_memory_mib
                 ));
             }
             if limits.timeout_ms == 0 || limits.concurrency == 0 {
-                return Err(format!(
+                problems.push(format!(
                     "plugin `{name}`: limits.timeout_ms and limits.concurrency must be positive"
                 ));
             }
-            if let Some((key, _)) = plugin
+            for (key, _) in plugin
                 .config
                 .iter()
-                .find(|(_, v)| matches!(v, ConfigValue::Generate { generate: false }))
+                .filter(|(_, v)| matches!(v, ConfigValue::Generate { generate: false }))
             {
-                return Err(format!(
+                problems.push(format!(
                     "plugin `{name}`: config `{key}` = {{ generate = false }} means nothing; give a value"
                 ));
             }
@@ -248,13 +259,13 @@ impl AvaConfig {
         ];
         for (slot, used) in slots {
             if let Some(used) = used {
-                self.check_slot_target(slot, &used.plugin)?;
+                problems.extend(self.check_slot_target(slot, &used.plugin).err());
             }
         }
         for name in &self.plugins.jobs.plugins {
-            self.check_slot_target("jobs", name)?;
+            problems.extend(self.check_slot_target("jobs", name).err());
         }
-        Ok(())
+        problems
     }
 
     fn check_slot_target(&self, slot: &str, name: &str) -> Result<(), String> {
@@ -380,6 +391,29 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("max_memory_mib (128)"), "{err}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_not_only_the_first() {
+        let err = parse_str(
+            "[plugins.persona]\nuse = \"ghost\"\n[plugins.images]\nuse = \"off\"\n\
+             [plugin.off]\npath = \"o.wasm\"\nenabled = false\n\
+             [plugin.a]\npath = \"a.wasm\"\nlimits = { timeout_ms = 0 }\n\
+             [plugin.b]\npath = \"b.wasm\"\nlimits = { memory_mib = 0 }\n",
+        )
+        .unwrap_err();
+        for expected in [
+            "no [plugin.ghost]",
+            "`off`, which is disabled",
+            "plugin `a`: limits.timeout_ms",
+            "plugin `b`: limits.memory_mib",
+        ] {
+            assert!(
+                err.contains(expected),
+                "{expected:?} is missing from: {err}"
+            );
+        }
+        assert_eq!(err.lines().count(), 4, "{err}");
     }
 
     #[test]
