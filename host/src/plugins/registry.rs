@@ -463,6 +463,7 @@ impl Registry {
     pub async fn start(rt: Arc<Runtime>, source: ConfigSource) -> Result<Arc<Self>, LoadError> {
         let config = source.read()?;
         let set = load_set(&rt, &config, 1).await?;
+        metrics::gauge!("ava_plugin_generation").set(1.0);
         let now = SystemTime::now();
         Ok(Arc::new(Self {
             rt,
@@ -513,6 +514,8 @@ impl Registry {
                 status.loaded_at = status.last_attempt_at;
                 status.last_error = None;
                 tracing::info!(generation, "plugins reloaded");
+                metrics::counter!("ava_plugin_reloads_total", "outcome" => "applied").increment(1);
+                metrics::gauge!("ava_plugin_generation").set(generation as f64);
                 Ok(generation)
             }
             Err(err) => {
@@ -522,6 +525,7 @@ impl Registry {
                     at: status.last_attempt_at,
                     error: err.to_string(),
                 });
+                metrics::counter!("ava_plugin_reloads_total", "outcome" => "refused").increment(1);
                 Err(err)
             }
         }

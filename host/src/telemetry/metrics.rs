@@ -54,6 +54,14 @@ fn describe() {
         "Duration of plugin calls"
     );
     describe_counter!(
+        "ava_plugin_reloads_total",
+        "Reloads of ava.toml and the plugins, by outcome (applied, refused: the running set kept serving)"
+    );
+    describe_gauge!(
+        "ava_plugin_generation",
+        "The plugin set serving: 1 at start, +1 per applied reload"
+    );
+    describe_counter!(
         "ava_jobs_total",
         "Jobs settled, by kind and outcome (done, retried, dead, lost)"
     );
