@@ -26,3 +26,13 @@ for manifest in plugins/*/Cargo.toml; do
     echo "plugin $name -> $out/$name.wasm ($(stat -c %s "$out/$name.wasm") bytes)"
   fi
 done
+
+# The version fixture's twin: the same persona built against contract 0.2.0, which the
+# plugin_call benchmark compares the 0.1.0 build with.
+cargo build --profile plugin --target wasm32-wasip2 -p contract-v0-1 --features contract-0-2 --quiet
+built="$target_dir/wasm32-wasip2/plugin/contract_v0_1.wasm"
+if ! cmp -s "$built" "$out/contract-v0-1-twin.wasm"; then
+  cp "$built" "$out/contract-v0-1-twin.wasm.tmp"
+  mv "$out/contract-v0-1-twin.wasm.tmp" "$out/contract-v0-1-twin.wasm"
+  echo "plugin contract-v0-1 (contract 0.2.0) -> $out/contract-v0-1-twin.wasm"
+fi

@@ -8,6 +8,9 @@
 //! instance. Besides criterion's figures this prints p50/p99 over single calls, calls/s with
 //! two threads, start-to-ready with cached plugins and the first compile time of each plugin.
 //!
+//! The persona of contract 0.1.0 (`contract-v0-1`) is measured against the same code built
+//! for 0.2.0 (`contract-v0-1-twin`): what an old plugin costs on a newer host.
+//!
 //! Run: `scripts/build-plugins.sh && cargo bench -p ava-host --bench plugin_call`.
 //! `AVA_BENCH_ONLY=persona` measures only the persona reply, ten times over (for a profiler).
 
@@ -65,6 +68,14 @@ limits = { concurrency = 64 }
 
 [plugin.local-persona]
 path = "{plugins}/local-persona.wasm"
+limits = { concurrency = 64 }
+
+[plugin.contract-v0-1]
+path = "{plugins}/contract-v0-1.wasm"
+limits = { concurrency = 64 }
+
+[plugin.contract-v0-1-twin]
+path = "{plugins}/contract-v0-1-twin.wasm"
 limits = { concurrency = 64 }
 "#;
 
@@ -269,7 +280,32 @@ fn main() {
         }
     });
     persona_reply(&rt, &registry);
+    contract_versions(&rt, &registry);
     startup_and_compile(&rt);
+}
+
+/// The same persona code built against contract 0.1.0 and against 0.2.0, called the same
+/// way, interleaved in rounds so drift on the machine hits both alike.
+fn contract_versions(rt: &tokio::runtime::Runtime, registry: &Registry) {
+    let request = Arc::new(chat_request());
+    for round in 1..=3 {
+        for name in ["contract-v0-1", "contract-v0-1-twin"] {
+            let set = registry.current();
+            let contract = set.plugin(name).unwrap().info().contract.clone();
+            let persona = set.persona_named(name).unwrap();
+            let request = request.clone();
+            report(
+                &format!("{name} reply (contract {contract}), round {round}"),
+                rt,
+                move || {
+                    let (persona, request) = (persona.clone(), request.clone());
+                    async move {
+                        persona.reply(&request).await.unwrap();
+                    }
+                },
+            );
+        }
+    }
 }
 
 fn persona_reply(rt: &tokio::runtime::Runtime, registry: &Registry) {

@@ -3,6 +3,8 @@
 mod common;
 
 use common::TestHost;
+use common::app::{Backend, TestApp};
+use serde_json::json;
 
 async fn load_error(config: &str, env: &[(&str, &str)]) -> String {
     match TestHost::try_start(config, env).await {
@@ -217,5 +219,90 @@ async fn a_plugin_of_contract_0_1_runs_beside_plugins_of_0_2() {
     assert!(
         new.check().await.unwrap(),
         "local-images checks nothing and says so"
+    );
+}
+
+/// The fixture's twin, the same code built against 0.2.0 (what `plugin_call` measures the
+/// fixture against), loads as 0.2.0 and answers alike: the two differ only in their contract.
+#[tokio::test]
+async fn the_0_1_fixture_and_its_0_2_twin_answer_alike() {
+    let host = TestHost::start(
+        r#"
+        [plugin.old]
+        path = "{plugins}/contract-v0-1.wasm"
+        [plugin.twin]
+        path = "{plugins}/contract-v0-1-twin.wasm"
+        "#,
+        &[],
+    )
+    .await;
+    let set = host.registry.current();
+    let mut replies = Vec::new();
+    for (name, contract) in [("old", "0.1.0"), ("twin", "0.2.0")] {
+        let plugin = set.plugin(name).unwrap();
+        assert_eq!(plugin.module().contract.to_string(), contract);
+        assert_eq!(plugin.info().contract, contract);
+        assert_eq!(plugin.check().await.unwrap(), contract == "0.2.0");
+        let reply = set
+            .persona_named(name)
+            .unwrap()
+            .reply(&common::chat("same?"))
+            .await
+            .unwrap();
+        replies.push(reply.text.replace(contract, "X"));
+    }
+    assert_eq!(replies[0], "Hello, Ava here (contract X): same?");
+    assert_eq!(replies[0], replies[1]);
+}
+
+/// In a real server: a user's turn is answered by the 0.1.0 persona while the 0.2.0 billing
+/// plugin opens their checkout, both through the HTTP API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_answers_with_a_0_1_persona_and_a_0_2_billing_plugin() {
+    let t = TestApp::with_config(
+        Backend::Sqlite,
+        r#"
+        [plugins.persona]
+        use = "contract-v0-1"
+        [plugins.billing]
+        use = "dev-billing"
+
+        [plugin.contract-v0-1]
+        path = "{plugins}/contract-v0-1.wasm"
+        config = { greeting = "Hi there" }
+        [plugin.dev-billing]
+        path = "{plugins}/dev-billing.wasm"
+        allow_hosts = ["self"]
+        config = { webhook_secret = { generate = true } }
+        "#,
+    )
+    .await;
+    let (buyer, _) = t.register("buyer@example.com").await;
+    let (status, body) = t
+        .call(
+            reqwest::Method::POST,
+            "/billing/checkout",
+            Some(&buyer),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    assert!(
+        body["checkout_url"]
+            .as_str()
+            .unwrap()
+            .contains("/dev/checkout/"),
+        "{body}"
+    );
+
+    let (token, _) = t.subscriber("chatter@example.com").await;
+    let (status, turn) = t
+        .post("/chat", &token, json!({ "message": "still with us?" }))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{turn}");
+    let reply = turn["reply"]["content"].as_str().unwrap();
+    assert!(
+        reply.starts_with("Hi there, ") && reply.ends_with("(contract 0.1.0): still with us?"),
+        "{reply}"
     );
 }

@@ -3,16 +3,31 @@
 //! carries `0.1.0` in its contract section. The host must keep running it beside plugins of
 //! the current contract (host/tests/contract.rs). It answers from its configuration through
 //! the 0.1.0 `host` import and streams through the 0.1.0 `reply-stream`.
+//!
+//! With the feature `contract-0-2`, the same code is built against `since_v0.2.0` instead
+//! (`dist/plugins/contract-v0-1-twin.wasm`): the twin `host/benches/plugin_call.rs`
+//! measures it against, so the two differ only in their contract.
 
+#[cfg(not(feature = "contract-0-2"))]
 wit_bindgen::generate!({ world: "chat-persona", path: "../../sdk/wit/since_v0.1.0" });
+#[cfg(feature = "contract-0-2")]
+wit_bindgen::generate!({ world: "chat-persona", path: "../../sdk/wit/since_v0.2.0" });
 
 // The world's own `use`s (`chat-request`, `plugin-info`, ...) are generated at the root.
 use ava::plugin::types::ConfigKey;
 use ava::plugin::{host, reply_stream};
 
+#[cfg(not(feature = "contract-0-2"))]
+const CONTRACT: &str = "0.1.0";
+#[cfg(feature = "contract-0-2")]
+const CONTRACT: &str = "0.2.0";
+
 #[unsafe(link_section = "ava:contract-version")]
 #[used]
-static CONTRACT_VERSION: [u8; 5] = *b"0.1.0";
+static CONTRACT_VERSION: [u8; 5] = {
+    let b = CONTRACT.as_bytes();
+    [b[0], b[1], b[2], b[3], b[4]]
+};
 
 struct OldPersona;
 
@@ -20,7 +35,7 @@ impl OldPersona {
     fn answer(request: &ChatRequest) -> String {
         let greeting = host::config("greeting").unwrap_or_else(|| "Hello".into());
         format!(
-            "{greeting}, {} here (contract 0.1.0): {}",
+            "{greeting}, {} here (contract {CONTRACT}): {}",
             request.persona.name, request.message
         )
     }
@@ -31,7 +46,7 @@ impl Guest for OldPersona {
         PluginInfo {
             name: "contract-v0-1".into(),
             version: "0.1.0".into(),
-            contract: "0.1.0".into(),
+            contract: CONTRACT.into(),
             description: "A persona from before contract 0.2.0".into(),
             config: vec![ConfigKey {
                 name: "greeting".into(),
@@ -66,6 +81,11 @@ impl Guest for OldPersona {
 
     fn summarize(request: SummaryRequest) -> Result<String, PluginError> {
         Ok(format!("{} earlier turns", request.turns.len()))
+    }
+
+    #[cfg(feature = "contract-0-2")]
+    fn check() -> Result<(), PluginError> {
+        Ok(())
     }
 }
 
