@@ -1,0 +1,46 @@
+//! A persona written as an attacker would: each message names an attack on what the host
+//! shares between plugins and users, sized by the test. The host's containment tests
+//! (host/tests/containment.rs) run it; it is never in a shipped configuration.
+//!
+//! | message | attack |
+//! |---|---|
+//! | `reply:<bytes>` | answers a reply of `bytes` bytes |
+//! | `kv-fill:<keys>:<bytes>` | writes `keys` values of `bytes` bytes each; answers how many were stored and the first refusal |
+//! | `hmac:<bytes>` | HMACs a message of `bytes` bytes with the secret `key`; answers the digest's length or the error |
+//! | `post:<bytes>@<url>` | POSTs a body of `bytes` bytes to `url`; answers the status or the error |
+//! | anything else | answers `hostile: <message>` |
+
+mod host_calls;
+mod kv;
+mod reply;
+
+use ava_sdk::chat::{ChatPersona, ChatReply, ChatRequest, SummaryRequest};
+use ava_sdk::{ConfigKey, PluginError, PluginInfo};
+
+struct Hostile;
+
+impl ChatPersona for Hostile {
+    fn metadata() -> PluginInfo {
+        ava_sdk::plugin_info!("Test plugin: attacks the host's shared resources on request")
+            .key(ConfigKey::optional_secret("key", "the secret the HMAC attack uses"))
+    }
+
+    fn reply(request: ChatRequest) -> Result<ChatReply, PluginError> {
+        let message = request.message.trim();
+        let (verb, arg) = message.split_once(':').unwrap_or((message, ""));
+        let text = match verb {
+            "reply" => reply::of_bytes(arg),
+            "kv-fill" => kv::fill(arg),
+            "hmac" => host_calls::hmac(arg),
+            "post" => host_calls::post(arg),
+            _ => format!("hostile: {message}"),
+        };
+        Ok(ChatReply::text(text))
+    }
+
+    fn summarize(request: SummaryRequest) -> Result<String, PluginError> {
+        Ok(format!("{} earlier turns", request.turns.len()))
+    }
+}
+
+ava_sdk::export_chat_persona!(Hostile);
