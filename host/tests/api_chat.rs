@@ -460,6 +460,55 @@ async fn old_turns_are_folded_into_a_memory_sent_with_later_turns(backend: Backe
     );
 }
 
+/// The calls `/admin/plugins` has counted for `plugin`.
+async fn plugin_calls(t: &TestApp, plugin: &str) -> u64 {
+    let (status, body) = t.get("/admin/plugins", "test-operator").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == plugin)
+        .unwrap_or_else(|| panic!("{plugin} is not loaded: {body}"))["stats"]["calls"]
+        .as_u64()
+        .unwrap()
+}
+
+/// A persona without `summarize` (the SDK's default answers `unsupported`) is asked once,
+/// not again on every turn once the conversation is past the window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persona_that_does_not_summarize_is_asked_once() {
+    let config = FORGETFUL_PERSONA
+        .replace("use = \"misbehave\"", "use = \"hostile\"")
+        .replace(
+            "[plugin.misbehave]\npath = \"{plugins}/misbehave.wasm\"",
+            "[plugin.hostile]\npath = \"{plugins}/hostile.wasm\"",
+        );
+    let t = TestApp::with_config(Backend::Sqlite, &config).await;
+    let (token, _) = t.subscriber("nosummary@example.com").await;
+    let turn = async |i: usize| {
+        let (status, body) = t
+            .post("/chat", &token, json!({ "message": format!("turn {i}") }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    };
+    // Window 4, batch 2: the fourth turn finds the conversation due and asks.
+    for i in 0..4 {
+        turn(i).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = plugin_calls(&t, "hostile").await;
+    for i in 4..12 {
+        turn(i).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        plugin_calls(&t, "hostile").await,
+        asked + 8,
+        "summarize was asked again"
+    );
+}
+
 async fn readiness_checks_the_database(backend: Backend) {
     let t = TestApp::start(backend).await;
     let (status, body) = t.call(Method::GET, "/health/ready", None, None).await;

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::{Chat, ChatResult, wit_persona};
+use super::{Chat, ChatResult, bounds, wit_persona};
 use crate::db::group_commit::MemoryUpdate;
 use crate::db::memories::Memory;
 use crate::db::messages::{self, Message};
@@ -42,6 +42,17 @@ pub fn due(config: &crate::config::AppConfig, through_seq: i64, last_seq: i64) -
 
 /// Starts folding in the background, unless this conversation is being folded already.
 pub fn schedule(chat: Arc<Chat>, snapshot: Snapshot) {
+    if let Ok(persona) = chat.registry().current().persona() {
+        let sha = &persona.0.module().sha256;
+        if chat
+            .no_summaries()
+            .lock()
+            .expect("no summaries")
+            .contains(sha)
+        {
+            return;
+        }
+    }
     let key = format!("{}/{}", snapshot.user_id, snapshot.persona.id);
     if !chat.folding().lock().expect("folding").insert(key.clone()) {
         return;
@@ -81,8 +92,12 @@ pub async fn fold(chat: &Chat, snapshot: Snapshot) -> ChatResult<bool> {
     let request = wit::SummaryRequest {
         persona: wit_persona(&persona, None),
         mode: super::wit_mode(&mode),
-        previous: memory.map(|m| m.summary),
-        turns: older.iter().map(super::wit_message).collect(),
+        previous: memory.map(|m| bounds::bound_summary(m.summary, chat.config())),
+        turns: bounds::window(
+            &older,
+            chat.config().max_history_bytes as usize,
+            chat.config(),
+        ),
     };
     let plugin = chat.registry().current().persona()?;
     let summary = match plugin.summarize(&request).await {
@@ -90,11 +105,17 @@ pub async fn fold(chat: &Chat, snapshot: Snapshot) -> ChatResult<bool> {
         Err(CallError::Plugin {
             error: PluginError::Unsupported(_),
             ..
-        }) => return Ok(false),
+        }) => {
+            chat.no_summaries()
+                .lock()
+                .expect("no summaries")
+                .insert(plugin.0.module().sha256.clone());
+            return Ok(false);
+        }
         Err(err) => return Err(err.into()),
     };
     let memory = Memory {
-        summary,
+        summary: bounds::bound_summary(summary, chat.config()),
         through_seq: last_folded.seq,
     };
 

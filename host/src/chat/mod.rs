@@ -1,6 +1,7 @@
 //! Chat: one turn of conversation with a persona plugin, the paywall, the history window
 //! and the rolling memory. Handlers stay thin; everything a turn does happens here.
 
+pub mod bounds;
 pub mod memory;
 pub mod state;
 
@@ -69,6 +70,9 @@ pub struct Chat {
     /// Conversations whose memory is being folded now (`user/persona`), so a burst of
     /// turns starts one summary, not one each.
     folding: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Persona binaries (by SHA-256) that answered `summarize` with `unsupported`: not
+    /// asked again, or a conversation past the window would ask on every turn.
+    no_summaries: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Where a turn's photo jobs go: told once they are committed with the turn.
     jobs: Arc<dyn Queue>,
 }
@@ -117,6 +121,7 @@ impl Chat {
             config,
             users,
             folding: Default::default(),
+            no_summaries: Default::default(),
             jobs,
         })
     }
@@ -218,14 +223,17 @@ impl Chat {
             .ok_or(ChatError::NotFound("persona"))?;
         let after = memory.as_ref().map_or(0, |m| m.through_seq);
         // The window and the batch behind it, so the next fold reads nothing.
-        let window = messages::recent(
+        let window: Vec<Message> = messages::recent(
             pool,
             user_id,
             persona_id,
             after,
             memory::cached_messages(&self.config) as i64,
         )
-        .await?;
+        .await?
+        .into_iter()
+        .map(|m| bounds::bound_loaded(m, &self.config))
+        .collect();
         // The window holds the newest messages; only an empty one needs asking.
         let last_seq = match window.last() {
             Some(m) => m.seq,
@@ -527,12 +535,19 @@ impl Chat {
         text: &str,
         delivery: &Delivery,
     ) -> ChatResult<wit::ChatReply> {
+        let max_reply = self.config.max_reply_chars as usize;
         let request = wit::ChatRequest {
             persona: wit_persona(about.persona, about.user_name),
             mode: wit_mode(about.mode),
             user_name: about.user_name.map(str::to_string),
-            memory: about.memory.map(|m| m.summary.clone()),
-            history: history.iter().map(wit_message).collect(),
+            memory: about
+                .memory
+                .map(|m| bounds::cut(&m.summary, max_reply).into_owned()),
+            history: bounds::window(
+                history,
+                self.config.max_history_bytes as usize,
+                &self.config,
+            ),
             message: text.trim().to_string(),
             photos_allowed: about.photos_allowed,
         };
@@ -543,6 +558,15 @@ impl Chat {
         };
         if !about.photos_allowed {
             reply.photo = None;
+        }
+        if bounds::bound_reply(&mut reply, &self.config) {
+            tracing::warn!(
+                plugin = persona.name(),
+                max_reply_chars = max_reply,
+                "a reply over app.max_reply_chars was cut before it was stored"
+            );
+            metrics::counter!("ava_chat_replies_cut_total", "plugin" => persona.name().to_string())
+                .increment(1);
         }
         Ok(reply)
     }
@@ -615,6 +639,10 @@ impl Chat {
         &self.writer
     }
 
+    pub(crate) fn no_summaries(&self) -> &std::sync::Mutex<std::collections::HashSet<String>> {
+        &self.no_summaries
+    }
+
     pub(crate) fn folding(&self) -> &std::sync::Mutex<std::collections::HashSet<String>> {
         &self.folding
     }
@@ -647,17 +675,5 @@ fn wit_mode(mode: &str) -> wit::ChatMode {
         wit::ChatMode::Intimate
     } else {
         wit::ChatMode::Secretary
-    }
-}
-
-fn wit_message(m: &Message) -> wit::ChatMessage {
-    wit::ChatMessage {
-        role: if m.role == "user" {
-            wit::Role::User
-        } else {
-            wit::Role::Assistant
-        },
-        content: m.content.clone(),
-        sent_at_ms: m.created_at as u64,
     }
 }

@@ -35,6 +35,14 @@ pub struct AppConfig {
     pub summarize_batch: u32,
     /// Longest message a user may send, in characters.
     pub max_message_chars: u32,
+    /// Longest reply (and rolling memory) a persona's output is stored as, in characters;
+    /// longer ones are cut at a word and marked with `…`. Four times a long model reply
+    /// (about 4,000 tokens), far above what a chat needs, far below what poisons a history.
+    pub max_reply_chars: u32,
+    /// The most history a turn sends the persona, in bytes of message text: the newest
+    /// messages of the window that fit. Keeps every turn's request small for any persona,
+    /// whatever an earlier plugin wrote.
+    pub max_history_bytes: u32,
     /// How long this process trusts what it cached about a signed-in user (their session,
     /// preferences, subscription, personas, the recent conversation) before reading it
     /// again. Changes made through this process are seen at once; with several replicas,
@@ -56,6 +64,8 @@ impl Default for AppConfig {
             history_window: 20,
             summarize_batch: 20,
             max_message_chars: 4_000,
+            max_reply_chars: 16_000,
+            max_history_bytes: 256 << 10,
             cache_seconds: 10,
             cache_users: 10_000,
             photo_width: 768,
@@ -215,6 +225,16 @@ impl AvaConfig {
         let mut problems = Vec::new();
         if self.app.history_window == 0 || self.app.max_message_chars == 0 {
             problems.push("app.history_window and app.max_message_chars must be positive".into());
+        }
+        if self.app.max_reply_chars < 100 {
+            problems.push("app.max_reply_chars must be at least 100".into());
+        }
+        // One message of the longest kind must fit (4 bytes a character at most).
+        let longest = u64::from(self.app.max_message_chars.max(self.app.max_reply_chars)) * 4;
+        if u64::from(self.app.max_history_bytes) < longest {
+            problems.push(format!(
+                "app.max_history_bytes must hold at least one message of the longest kind ({longest} bytes)"
+            ));
         }
         for (key, pixels) in [
             ("photo_width", self.app.photo_width),

@@ -5,16 +5,19 @@
 //! | message | attack |
 //! |---|---|
 //! | `reply:<bytes>` | answers a reply of `bytes` bytes |
+//! | `history` | answers what it was sent: `history <messages> messages, <bytes> bytes; memory <bytes> bytes` |
 //! | `kv-fill:<keys>:<bytes>` | writes `keys` values of `bytes` bytes each; answers how many were stored and the first refusal |
-//! | `hmac:<bytes>` | HMACs a message of `bytes` bytes with the secret `key`; answers the digest's length or the error |
+//! | `hmac:<bytes>[*<times>]` | HMACs a message of `bytes` bytes with the secret `key`, `times` times (1 by default); answers how many digests or the refusal |
 //! | `post:<bytes>@<url>` | POSTs a body of `bytes` bytes to `url`; answers the status or the error |
 //! | anything else | answers `hostile: <message>` |
+//!
+//! It does not summarize (the SDK's default `summarize` answers `unsupported`).
 
 mod host_calls;
 mod kv;
 mod reply;
 
-use ava_sdk::chat::{ChatPersona, ChatReply, ChatRequest, SummaryRequest};
+use ava_sdk::chat::{ChatPersona, ChatReply, ChatRequest};
 use ava_sdk::{ConfigKey, PluginError, PluginInfo};
 
 struct Hostile;
@@ -30,16 +33,13 @@ impl ChatPersona for Hostile {
         let (verb, arg) = message.split_once(':').unwrap_or((message, ""));
         let text = match verb {
             "reply" => reply::of_bytes(arg),
+            "history" => reply::describe_history(&request),
             "kv-fill" => kv::fill(arg),
             "hmac" => host_calls::hmac(arg),
             "post" => host_calls::post(arg),
             _ => format!("hostile: {message}"),
         };
         Ok(ChatReply::text(text))
-    }
-
-    fn summarize(request: SummaryRequest) -> Result<String, PluginError> {
-        Ok(format!("{} earlier turns", request.turns.len()))
     }
 }
 
