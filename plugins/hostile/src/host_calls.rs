@@ -19,7 +19,10 @@ pub fn post(arg: &str) -> String {
         return "usage: post:<bytes>@<url>".into();
     };
     let body = vec![b'p'; bytes.parse().unwrap_or(0)];
-    match Request::post(url).body(body, "application/octet-stream").send() {
+    match Request::post(url)
+        .body(body, "application/octet-stream")
+        .send()
+    {
         Ok(response) => format!("status {}", response.status),
         Err(err) => format!("refused: {err}"),
     }

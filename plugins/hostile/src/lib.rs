@@ -24,8 +24,9 @@ struct Hostile;
 
 impl ChatPersona for Hostile {
     fn metadata() -> PluginInfo {
-        ava_sdk::plugin_info!("Test plugin: attacks the host's shared resources on request")
-            .key(ConfigKey::optional_secret("key", "the secret the HMAC attack uses"))
+        ava_sdk::plugin_info!("Test plugin: attacks the host's shared resources on request").key(
+            ConfigKey::optional_secret("key", "the secret the HMAC attack uses"),
+        )
     }
 
     fn reply(request: ChatRequest) -> Result<ChatReply, PluginError> {
