@@ -4,7 +4,7 @@
 //! swaps it in; a bad configuration leaves the running set serving and is reported. Calls
 //! in flight hold the set they started with and finish on it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -403,6 +403,11 @@ fn validate_info(info: &super::types::PluginInfo, section: &semver::Version) -> 
     Ok(())
 }
 
+/// The binaries `config` names, enabled or not.
+fn config_paths(config: &AvaConfig) -> impl Iterator<Item = PathBuf> + '_ {
+    config.plugin.values().map(|p| p.path.clone())
+}
+
 /// Where the configuration comes from, so a reload can read it again.
 #[derive(Clone)]
 pub struct ConfigSource {
@@ -456,6 +461,9 @@ pub struct Registry {
     source: ConfigSource,
     reload_lock: tokio::sync::Mutex<AvaConfig>,
     status: Mutex<ReloadStatus>,
+    /// The binaries named by the latest configuration read (applied or refused) and by the
+    /// running set; see [`Registry::named_paths`].
+    named: tokio::sync::watch::Sender<BTreeSet<PathBuf>>,
 }
 
 impl Registry {
@@ -469,6 +477,7 @@ impl Registry {
             rt,
             current: ArcSwap::from_pointee(set),
             source,
+            named: tokio::sync::watch::Sender::new(config_paths(&config).collect()),
             reload_lock: tokio::sync::Mutex::new(config),
             status: Mutex::new(ReloadStatus {
                 generation: 1,
@@ -493,6 +502,26 @@ impl Registry {
     /// Where the configuration is read from.
     pub fn source(&self) -> &ConfigSource {
         &self.source
+    }
+
+    /// The plugin binaries named by the latest configuration read, applied or refused, and by
+    /// the running set: what a watcher watches besides the configuration file. It changes
+    /// when a reload reads a configuration naming other binaries; a configuration that does
+    /// not parse leaves it as it was.
+    pub fn named_paths(&self) -> tokio::sync::watch::Receiver<BTreeSet<PathBuf>> {
+        self.named.subscribe()
+    }
+
+    /// Records the binaries `config` names and those of the running set.
+    fn publish_named(&self, config: &AvaConfig) {
+        let named: BTreeSet<PathBuf> = config_paths(config)
+            .chain(self.current.load().plugin_paths())
+            .collect();
+        self.named.send_if_modified(|paths| {
+            let changed = *paths != named;
+            *paths = named;
+            changed
+        });
     }
 
     /// How the last reload went.
@@ -533,6 +562,8 @@ impl Registry {
 
     async fn try_reload(&self, running: &AvaConfig) -> Result<(u64, AvaConfig), LoadError> {
         let config = self.source.read()?;
+        // Named even if refused: a reload waiting for a missing binary comes when it appears.
+        self.publish_named(&config);
         if config.runtime != running.runtime {
             tracing::warn!("[runtime] settings changed: they take effect at the next restart");
         }
@@ -540,6 +571,8 @@ impl Registry {
         let set = load_set(&self.rt, &config, generation).await?;
         let shas: Vec<String> = set.plugins().map(|p| p.module.sha256.clone()).collect();
         self.current.store(Arc::new(set));
+        // The old set's binaries are no longer needed.
+        self.publish_named(&config);
         self.rt
             .retain_modules(&shas.iter().map(String::as_str).collect::<Vec<_>>());
         Ok((generation, config))
