@@ -3,9 +3,28 @@
 
 use crate::{SecretError, host_call};
 
-/// HMAC-SHA256 of `message` keyed with the bytes of the secret `secret`.
+/// The longest message [`hmac_sha256`] signs, in bytes (1 MiB). Ava takes webhook bodies of
+/// at most 512 KiB, and a provider's signature covers little more than the body (Stripe's a
+/// timestamp and the body); the limit keeps the host's work for one call small. A longer
+/// message is refused with [`SecretError::NotGranted`], whose message names the limit, by the
+/// host as by [`testing::TestHost`](crate::testing).
+pub const MAX_HMAC_MESSAGE_BYTES: usize = 1 << 20;
+
+/// HMAC-SHA256 of `message` keyed with the bytes of the secret `secret`; at most
+/// [`MAX_HMAC_MESSAGE_BYTES`] of message.
 pub fn hmac_sha256(secret: &str, message: &[u8]) -> Result<Vec<u8>, SecretError> {
     host_call::hmac_sha256(secret, message)
+}
+
+/// Refuses a message of `len` bytes, over [`MAX_HMAC_MESSAGE_BYTES`], for the secret
+/// `secret`, saying why: the text of the host's `SecretError::NotGranted` (`"NAME: why"`).
+pub fn check_message(secret: &str, len: usize) -> Result<(), String> {
+    if len > MAX_HMAC_MESSAGE_BYTES {
+        return Err(format!(
+            "{secret}: message of {len} bytes, over the {MAX_HMAC_MESSAGE_BYTES}-byte (1 MiB) limit of hmac-sha256"
+        ));
+    }
+    Ok(())
 }
 
 /// Compares two byte strings in time that depends only on their lengths, so a signature
@@ -43,6 +62,17 @@ pub fn from_hex(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_over_the_limit_is_refused_naming_it() {
+        assert_eq!(check_message("key", MAX_HMAC_MESSAGE_BYTES), Ok(()));
+        let err = check_message("key", MAX_HMAC_MESSAGE_BYTES + 1).unwrap_err();
+        let message = SecretError::NotGranted(err).message();
+        assert_eq!(
+            message,
+            "secret `key` refused: message of 1048577 bytes, over the 1048576-byte (1 MiB) limit of hmac-sha256"
+        );
+    }
 
     #[test]
     fn equal_and_unequal_inputs() {

@@ -130,7 +130,12 @@ impl SecretError {
     /// A readable description.
     pub fn message(&self) -> String {
         match self {
-            Self::NotGranted(name) => format!("secret `{name}` is not granted"),
+            Self::NotGranted(what) => match what.split_once(": ") {
+                // The host names the secret and why it would not use it here (an input
+                // over a limit, `crypto::check_message`).
+                Some((name, why)) => format!("secret `{name}` refused: {why}"),
+                None => format!("secret `{what}` is not granted"),
+            },
         }
     }
 }

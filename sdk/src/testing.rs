@@ -153,10 +153,6 @@ pub enum PhotoState {
     Failed(String),
 }
 
-/// The same limits as the real host's key-value store.
-const KV_MAX_KEY: usize = 512;
-const KV_MAX_VALUE: usize = 1 << 20;
-
 #[derive(Default)]
 struct State {
     config: BTreeMap<String, String>,
@@ -164,6 +160,8 @@ struct State {
     http: Option<HttpHandler>,
     requests: Vec<RecordedRequest>,
     kv: BTreeMap<String, (Vec<u8>, Option<u64>)>,
+    /// The store's quota, checked as the host checks it.
+    kv_quota: crate::kv::Quota,
     clock_ms: u64,
     logs: Vec<(LogLevel, String)>,
     pushed: Vec<String>,
@@ -235,6 +233,13 @@ impl TestHost {
     /// Moves the clock forward.
     pub fn advance(&self, ms: u64) {
         self.state.borrow_mut().clock_ms += ms;
+    }
+
+    /// Sets the key-value quota (the host's default otherwise), as `limits.kv_max_keys` and
+    /// `limits.kv_max_bytes` do in `ava.toml`: to test what the plugin does when it is full.
+    pub fn kv_quota(self, quota: crate::kv::Quota) -> Self {
+        self.state.borrow_mut().kv_quota = quota;
+        self
     }
 
     /// Answers `images::generate` with `handler` (job handlers).
@@ -322,6 +327,7 @@ pub(crate) mod host_calls {
     use super::*;
     use crate::HttpResponse;
     use crate::host_call::StreamHead;
+    use crate::kv;
 
     pub(crate) fn log(level: LogLevel, message: &str) {
         with_state(|s| s.logs.push((level, message.to_string())))
@@ -339,6 +345,7 @@ pub(crate) mod host_calls {
         use hmac::{Hmac, Mac};
         let key = with_state(|s| s.secrets.get(secret).cloned())
             .ok_or_else(|| SecretError::NotGranted(secret.to_string()))?;
+        crate::crypto::check_message(secret, message.len()).map_err(SecretError::NotGranted)?;
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
             .expect("HMAC accepts keys of any length");
         mac.update(message);
@@ -353,17 +360,37 @@ pub(crate) mod host_calls {
         with_state(|s| s.clock_ms += u64::from(ms))
     }
 
+    /// The host's rules, from the SDK's `kv` module, so both answer alike.
     fn check_kv(key: &str, value: Option<&[u8]>) -> Result<(), StorageError> {
-        if key.len() > KV_MAX_KEY {
-            return Err(StorageError::TooLarge(format!(
-                "key over {KV_MAX_KEY} bytes"
-            )));
+        kv::check_key(key).map_err(StorageError::TooLarge)?;
+        if let Some(value) = value {
+            kv::check_value(value).map_err(StorageError::TooLarge)?;
         }
-        if value.is_some_and(|v| v.len() > KV_MAX_VALUE) {
-            return Err(StorageError::TooLarge(format!(
-                "value over {KV_MAX_VALUE} bytes"
-            )));
-        }
+        Ok(())
+    }
+
+    /// Stores `value` under `key` if the quota admits it. Expired entries are dropped first:
+    /// they never count against the quota, in the host either.
+    fn store(
+        s: &mut State,
+        key: &str,
+        value: &[u8],
+        ttl_ms: Option<u64>,
+    ) -> Result<(), StorageError> {
+        let now = s.clock_ms;
+        s.kv.retain(|_, (_, exp)| exp.is_none_or(|e| e > now));
+        let usage =
+            s.kv.iter()
+                .fold(kv::Usage::default(), |u, (k, (v, _))| kv::Usage {
+                    keys: u.keys + 1,
+                    bytes: u.bytes + kv::entry_bytes(k, v.len()),
+                });
+        let old = s.kv.get(key).map(|(v, _)| kv::entry_bytes(key, v.len()));
+        s.kv_quota
+            .admit(usage, old, kv::entry_bytes(key, value.len()))
+            .map_err(|refused| StorageError::TooLarge(refused.message()))?;
+        let expires = ttl_ms.map(|t| now + t);
+        s.kv.insert(key.to_string(), (value.to_vec(), expires));
         Ok(())
     }
 
@@ -379,11 +406,7 @@ pub(crate) mod host_calls {
 
     pub(crate) fn kv_set(key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<(), StorageError> {
         check_kv(key, Some(value))?;
-        with_state(|s| {
-            let expires = ttl_ms.map(|t| s.clock_ms + t);
-            s.kv.insert(key.to_string(), (value.to_vec(), expires));
-            Ok(())
-        })
+        with_state(|s| store(s, key, value, ttl_ms))
     }
 
     pub(crate) fn kv_add(
@@ -396,9 +419,7 @@ pub(crate) mod host_calls {
             if live(s, key) {
                 return Ok(false);
             }
-            let expires = ttl_ms.map(|t| s.clock_ms + t);
-            s.kv.insert(key.to_string(), (value.to_vec(), expires));
-            Ok(true)
+            store(s, key, value, ttl_ms).map(|()| true)
         })
     }
 
@@ -601,6 +622,46 @@ mod tests {
             .run(|| kv::set(&"k".repeat(513), b"", None))
             .unwrap_err();
         assert!(matches!(err, StorageError::TooLarge(_)));
+    }
+
+    #[test]
+    fn kv_refuses_an_empty_key_saying_so() {
+        let host = TestHost::new();
+        let err = host.run(|| kv::get("")).unwrap_err();
+        assert_eq!(
+            err,
+            StorageError::TooLarge("the key is empty: keys are 1 to 512 bytes".into())
+        );
+    }
+
+    #[test]
+    fn kv_applies_the_quota_as_the_host_does() {
+        let host = TestHost::new().kv_quota(kv::Quota {
+            max_keys: 2,
+            max_bytes: 20,
+        });
+        host.run(|| kv::set("a", b"123456789", None)).unwrap(); // 10 bytes
+        host.run(|| kv::set("b", b"12345", Some(1_000))).unwrap(); // 6 bytes
+        let full = host.run(|| kv::set("c", b"", None)).unwrap_err();
+        let StorageError::TooLarge(message) = full else {
+            panic!("{full:?}")
+        };
+        assert!(message.contains("limits.kv_max_keys"), "{message}");
+        let over = host
+            .run(|| kv::set("a", b"12345678901234", None))
+            .unwrap_err();
+        assert!(over.message().contains("limits.kv_max_bytes"), "{over:?}");
+        // Smaller is fine at quota, and an expired value no longer counts.
+        host.run(|| kv::set("a", b"1", None)).unwrap();
+        host.advance(1_000);
+        assert!(
+            host.run(|| kv::add("c", b"12345678901234567", None))
+                .unwrap()
+        );
+        // Deleting frees room.
+        assert!(host.run(|| kv::delete("c")).unwrap());
+        host.run(|| kv::set("d", b"12345678901234567", None))
+            .unwrap();
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::views::ErrorBody;
 use crate::app::AppState;
 use crate::jobs::DeadJob;
 use crate::plugins::LoadedPlugin;
-use crate::plugins::stats::PluginStats;
+use crate::plugins::stats::{KvStats, PluginStats};
 
 /// The most dead jobs one answer lists (as `ava jobs dead`).
 const DEAD_LIST_LIMIT: usize = 1000;
@@ -107,6 +107,17 @@ pub fn describe(plugin: &LoadedPlugin, slots: &[&str]) -> PluginView {
     }
 }
 
+/// `plugin`'s key-value store against its quota, or `None` (logged) when the store fails.
+async fn kv_stats(plugin: &LoadedPlugin) -> Option<KvStats> {
+    match plugin.rt.services.kv.figures(plugin.name()).await {
+        Ok(figures) => Some(KvStats::new(figures, plugin.limits().kv_quota)),
+        Err(err) => {
+            tracing::warn!(plugin = plugin.name(), error = %err, "cannot read the plugin's key-value usage");
+            None
+        }
+    }
+}
+
 /// A plugin named in the config but disabled.
 #[derive(Serialize, ToSchema)]
 pub struct DisabledPlugin {
@@ -147,13 +158,13 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Js
     authorize(&state, &headers)?;
     let set = state.registry.current();
     let status = state.registry.status();
-    let plugins = set
-        .plugins()
-        .map(|p| {
-            let slots: Vec<&str> = set.slots_of(p.name()).iter().map(|s| s.name()).collect();
-            describe(p, &slots)
-        })
-        .collect();
+    let mut plugins = Vec::new();
+    for p in set.plugins() {
+        let slots: Vec<&str> = set.slots_of(p.name()).iter().map(|s| s.name()).collect();
+        let mut view = describe(p, &slots);
+        view.stats.kv = kv_stats(p).await;
+        plugins.push(view);
+    }
     let disabled = set
         .disabled()
         .map(|(name, path)| DisabledPlugin {

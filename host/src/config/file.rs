@@ -172,10 +172,19 @@ pub struct LimitsConfig {
     pub fuel: Option<u64>,
     /// Largest HTTP response body the plugin may receive, in bytes.
     pub max_http_response_bytes: u64,
+    /// Largest HTTP request body the plugin may send, in bytes (raise it for a plugin that
+    /// uploads images, e.g. to an image-edit API).
+    pub max_http_request_bytes: u64,
     /// Largest value a call may return, in bytes.
     pub max_output_bytes: u64,
     /// Calls of this plugin that may run at once; more wait for a free slot.
     pub concurrency: u32,
+    /// Keys the plugin may keep in its key-value store (all its calls together); a write
+    /// of one more is refused. 0: no storage at all.
+    pub kv_max_keys: u64,
+    /// Bytes of keys and values the plugin may keep in its key-value store; a write that
+    /// would grow past it is refused.
+    pub kv_max_bytes: u64,
 }
 
 impl Default for LimitsConfig {
@@ -185,8 +194,15 @@ impl Default for LimitsConfig {
             timeout_ms: 10_000,
             fuel: None,
             max_http_response_bytes: 8 << 20,
+            // A chat completion with a long history is a few hundred KiB; an image upload
+            // of a large photo a few MiB.
+            max_http_request_bytes: 8 << 20,
             max_output_bytes: 16 << 20,
             concurrency: 32,
+            // The SDK's default (`ava_sdk::kv::Quota::DEFAULT`), which its test harness
+            // applies too: 100,000 keys, 64 MiB.
+            kv_max_keys: ava_sdk::kv::Quota::DEFAULT.max_keys,
+            kv_max_bytes: ava_sdk::kv::Quota::DEFAULT.max_bytes,
         }
     }
 }

@@ -15,7 +15,7 @@ mod error;
 mod grants;
 mod handles;
 mod imports;
-mod kv;
+pub(crate) mod kv;
 mod limits;
 mod module;
 mod output;
@@ -35,7 +35,10 @@ pub use ctx::{HostCall, Recorder, Recording};
 pub use error::{CallError, LoadError};
 pub use grants::{EnvLookup, Grants, process_env};
 pub use handles::{Billing, Images, JobHandler, Persona};
-pub use kv::{KvError, KvStore, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemoryKv};
+pub use kv::{
+    KvError, KvFigures, KvQuota, KvStore, KvUsage, MAX_KEY_BYTES, MAX_VALUE_BYTES, MemoryKv,
+    entry_bytes,
+};
 pub use limits::Limits;
 pub use module::{Module, World};
 pub use plugin::LoadedPlugin;

@@ -3,8 +3,10 @@
 //! Every call gets a fresh `Store` and instance from the module's `InstancePre`, so nothing
 //! survives between calls (no data leaks between users), under the plugin's limits:
 //! a concurrency permit, a memory cap, a wall-clock deadline (epoch callback for CPU-bound
-//! code, a tokio timeout around host calls), optional fuel, and an output cap. Whatever the
-//! plugin does, the call ends with a value or a [`CallError`].
+//! code, a tokio timeout around host calls, whose heavy work is awaited, never done in the
+//! call's poll), optional fuel, a cap on what one host call may carry out of the plugin's
+//! memory, and an output cap. Whatever the plugin does, the call ends with a value or a
+//! [`CallError`].
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -17,7 +19,7 @@ use super::ctx::{CallCtx, CallScope, Stdio};
 use super::error::CallError;
 use super::grants::Grants;
 use super::imports::http;
-use super::limits::{Limits, MemoryLimitExceeded, OutputLimitExceeded};
+use super::limits::{Limits, MemoryLimitExceeded, OutputLimitExceeded, is_host_call_too_large};
 use super::module::{Description, Module, World};
 use super::output::OutputSize;
 use super::runtime::Runtime;
@@ -27,10 +29,11 @@ use super::types::{HttpError, PluginInfo};
 /// CPU-bound code traps at the deadline itself, through the epoch callback.
 const GRACE: Duration = Duration::from_millis(50);
 
-/// Raised by the epoch callback when a call's deadline has passed.
+/// Raised by the epoch callback when a call's deadline has passed, and by a host import
+/// whose work is still unfinished at the deadline.
 #[derive(Debug, thiserror::Error)]
 #[error("deadline exceeded")]
-struct DeadlineExceeded;
+pub(crate) struct DeadlineExceeded;
 
 /// A plugin ready to be called.
 pub struct LoadedPlugin {
@@ -148,6 +151,7 @@ impl LoadedPlugin {
         );
         let mut store = Store::new(&self.rt.engine, ctx);
         store.limiter(|ctx| &mut ctx.limiter);
+        store.set_hostcall_fuel(limits.host_call_bytes());
         store
             .set_fuel(limits.fuel.unwrap_or(u64::MAX))
             .expect("the engine consumes fuel");
@@ -219,6 +223,16 @@ impl LoadedPlugin {
             };
         }
         tracing::debug!(plugin = %plugin, "plugin call failed: {err:?}");
+        if is_host_call_too_large(&format!("{err:#}")) {
+            return CallError::Trap {
+                plugin,
+                message: format!(
+                    "a host call or the result carried more than {} bytes out of the plugin \
+                     (the largest of its input and output limits, plus 1 MiB); nothing was copied",
+                    limits.host_call_bytes()
+                ),
+            };
+        }
         let panic = stdio.and_then(|s| panic_message(&s.stderr.contents()));
         match err.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => CallError::FuelExhausted {

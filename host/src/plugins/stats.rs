@@ -83,6 +83,7 @@ impl PluginCounters {
             limit_hits: self.limit_hits.load(Ordering::Relaxed),
             p50_ms: quantile_ms(&counts, 0.50),
             p99_ms: quantile_ms(&counts, 0.99),
+            kv: None,
         }
     }
 }
@@ -125,6 +126,36 @@ pub struct PluginStats {
     /// Latency quantiles in ms, to within 25%; `null` before the first call.
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// Its key-value store against its quota; `null` when the store did not answer.
+    pub kv: Option<KvStats>,
+}
+
+/// A plugin's key-value store: what it keeps (in the database, as every process sees it),
+/// its quota, and the writes this process refused for the quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct KvStats {
+    /// Keys it keeps.
+    pub keys: u64,
+    /// Bytes of its keys and values.
+    pub bytes: u64,
+    /// `limits.kv_max_keys`.
+    pub max_keys: u64,
+    /// `limits.kv_max_bytes`.
+    pub max_bytes: u64,
+    /// Writes refused for the quota since this process started.
+    pub refusals: u64,
+}
+
+impl KvStats {
+    pub fn new(figures: super::kv::KvFigures, quota: super::kv::KvQuota) -> Self {
+        Self {
+            keys: figures.usage.keys,
+            bytes: figures.usage.bytes,
+            max_keys: quota.max_keys,
+            max_bytes: quota.max_bytes,
+            refusals: figures.refusals,
+        }
+    }
 }
 
 /// The counters of every plugin of the process, by name.

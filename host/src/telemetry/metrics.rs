@@ -61,6 +61,18 @@ fn describe() {
         "ava_plugin_generation",
         "The plugin set serving: 1 at start, +1 per applied reload"
     );
+    describe_gauge!(
+        "ava_plugin_kv_keys",
+        "Keys in each plugin's key-value store (quota: limits.kv_max_keys), read at scrape time"
+    );
+    describe_gauge!(
+        "ava_plugin_kv_bytes",
+        "Bytes of keys and values in each plugin's key-value store (quota: limits.kv_max_bytes), read at scrape time"
+    );
+    describe_counter!(
+        "ava_plugin_kv_refusals_total",
+        "Key-value writes refused for the plugin's quota, by plugin and limit (kv_max_keys, kv_max_bytes)"
+    );
     describe_counter!(
         "ava_jobs_total",
         "Jobs settled, by kind and outcome (done, retried, dead, lost)"
@@ -109,6 +121,25 @@ pub async fn refresh(db: &crate::db::Db, queue: &dyn crate::jobs::Queue) {
         Ok(Ok(depth)) => metrics::gauge!("ava_queue_depth").set(depth as f64),
         Ok(Err(err)) => tracing::warn!(error = %err, "cannot read the queue depth for /metrics"),
         Err(_) => tracing::warn!("the queue depth did not answer within 2 s"),
+    }
+    // One row per plugin (`plugin_kv_usage`), not a sum over the values.
+    let usage = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        crate::db::kv::usage_by_plugin(db),
+    )
+    .await;
+    match usage {
+        Ok(Ok(usage)) => {
+            for (plugin, usage) in usage {
+                metrics::gauge!("ava_plugin_kv_keys", "plugin" => plugin.clone())
+                    .set(usage.keys as f64);
+                metrics::gauge!("ava_plugin_kv_bytes", "plugin" => plugin).set(usage.bytes as f64);
+            }
+        }
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "cannot read the plugins' key-value usage for /metrics")
+        }
+        Err(_) => tracing::warn!("the plugins' key-value usage did not answer within 2 s"),
     }
 }
 

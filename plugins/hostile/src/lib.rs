@@ -6,7 +6,8 @@
 //! |---|---|
 //! | `reply:<bytes>` | answers a reply of `bytes` bytes |
 //! | `history` | answers what it was sent: `history <messages> messages, <bytes> bytes; memory <bytes> bytes` |
-//! | `kv-fill:<keys>:<bytes>` | writes `keys` values of `bytes` bytes each; answers how many were stored and the first refusal |
+//! | `kv-fill:<keys>:<bytes>[:<from>]` | writes `keys` random values of `bytes` bytes each under `fill:<from..>`; answers how many were stored and the first refusal |
+//! | `kv-fill:<keys>:delete[:<from>]` | deletes those keys; answers how many were deleted |
 //! | `hmac:<bytes>[*<times>]` | HMACs a message of `bytes` bytes with the secret `key`, `times` times (1 by default); answers how many digests or the refusal |
 //! | `post:<bytes>@<url>` | POSTs a body of `bytes` bytes to `url`; answers the status or the error |
 //! | anything else | answers `hostile: <message>` |

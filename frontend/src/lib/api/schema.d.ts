@@ -690,6 +690,37 @@ export interface components {
             /** @description Always `ok`. */
             status: string;
         };
+        /**
+         * @description A plugin's key-value store: what it keeps (in the database, as every process sees it),
+         *     its quota, and the writes this process refused for the quota.
+         */
+        KvStats: {
+            /**
+             * Format: int64
+             * @description Bytes of its keys and values.
+             */
+            bytes: number;
+            /**
+             * Format: int64
+             * @description Keys it keeps.
+             */
+            keys: number;
+            /**
+             * Format: int64
+             * @description `limits.kv_max_bytes`.
+             */
+            max_bytes: number;
+            /**
+             * Format: int64
+             * @description `limits.kv_max_keys`.
+             */
+            max_keys: number;
+            /**
+             * Format: int64
+             * @description Writes refused for the quota since this process started.
+             */
+            refusals: number;
+        };
         LoadedPluginRef: {
             name: string;
             world: string;
@@ -846,6 +877,7 @@ export interface components {
              * @description Calls that answered an error (the plugin's own, busy, unavailable).
              */
             errors: number;
+            kv: null | components["schemas"]["KvStats"];
             /**
              * Format: int64
              * @description Calls stopped at a memory, fuel or output limit.

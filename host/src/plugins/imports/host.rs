@@ -30,7 +30,7 @@ impl Host for CallCtx {
         secret: String,
         message: Vec<u8>,
     ) -> wasmtime::Result<Result<Vec<u8>, SecretError>> {
-        Ok(config::hmac_sha256(self, &secret, &message))
+        config::hmac_sha256(self, secret, message).await
     }
 
     async fn now_ms(&mut self) -> wasmtime::Result<u64> {

@@ -3,7 +3,8 @@
 //! The destination is checked against the plugin's allowlist before anything is sent, and
 //! every redirect hop again (redirects are followed here, not by the client), `{secret:NAME}`
 //! placeholders in header values are filled in here and nowhere else (and dropped when a
-//! redirect leaves the origin), the body is capped, and the call's deadline bounds every wait.
+//! redirect leaves the origin), the request (URL, headers, body) and the response body are
+//! capped, and the call's deadline bounds every wait.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,15 @@ use crate::plugins::types::{HttpError, HttpMethod, HttpRequest, HttpResponse};
 const FORBIDDEN_HEADERS: &[&str] = &["host", "content-length", "transfer-encoding", "connection"];
 /// Redirect hops followed before giving up.
 const MAX_REDIRECTS: usize = 5;
+/// The longest URL a plugin may request, in bytes. APIs' URLs are a few hundred bytes; many
+/// servers refuse more than 8 KiB (nginx's default header buffer).
+const MAX_URL_BYTES: usize = 8 << 10;
+/// Headers a plugin may set on one request: API clients set a handful (authorization,
+/// content type, an API version, an idempotency key).
+const MAX_REQUEST_HEADERS: usize = 64;
+/// Their total size, names and values as the plugin wrote them (before secrets are filled
+/// in): servers commonly refuse more than 16 KiB of headers (Node's default).
+const MAX_REQUEST_HEADER_BYTES: usize = 16 << 10;
 
 /// A response body being read by a plugin (the `body-stream` resource).
 pub struct BodyStream {
@@ -163,6 +173,7 @@ async fn send(
     deadline: Instant,
     request: HttpRequest,
 ) -> Result<reqwest::Response, HttpError> {
+    check_size(grants, &request.url, &request.headers, request.body.len())?;
     let mut url = Url::parse(&request.url)
         .map_err(|e| HttpError::InvalidRequest(format!("bad URL {:?}: {e}", request.url)))?;
     let mut method = match request.method {
@@ -174,7 +185,8 @@ async fn send(
         HttpMethod::Delete => reqwest::Method::DELETE,
     };
     let (mut headers, secret_headers) = build_headers(grants, &request.headers)?;
-    let mut body = request.body;
+    // Shared, not copied, by every hop's request.
+    let mut body = bytes::Bytes::from(request.body);
     let origin_of_secrets = origin(&url);
     let budget = deadline.saturating_duration_since(Instant::now());
     let deadline = Instant::now()
@@ -217,7 +229,7 @@ async fn send(
         let status = response.status().as_u16();
         if status == 303 || (matches!(status, 301 | 302) && method == reqwest::Method::POST) {
             method = reqwest::Method::GET;
-            body = Vec::new();
+            body = bytes::Bytes::new();
             headers.remove(reqwest::header::CONTENT_TYPE);
         }
         // Secrets were meant for the origin the plugin named, not for wherever it redirects.
@@ -233,6 +245,56 @@ async fn send(
     Err(HttpError::Protocol(format!(
         "more than {MAX_REDIRECTS} redirects"
     )))
+}
+
+/// Records a request refused before it reached [`fetch`] or [`stream`] (`ava plugin call`).
+pub(super) fn record_refused(ctx: &CallCtx, method: HttpMethod, url: &str, err: &HttpError) {
+    ctx.record(|| HostCall::Http {
+        method: method_name(method),
+        url: url.to_string(),
+        outcome: Err(err.message()),
+    });
+}
+
+/// Refuses a request over the size limits (its URL, its headers, a body of `body_len` bytes)
+/// before anything is parsed or sent.
+pub(super) fn check_size(
+    grants: &Grants,
+    url: &str,
+    headers: &[(String, String)],
+    body_len: usize,
+) -> Result<(), HttpError> {
+    let refuse = |what: String| {
+        tracing::warn!(plugin = %grants.name, "plugin HTTP request refused: {what}");
+        metrics::counter!("ava_plugin_http_requests_total", "plugin" => grants.name.clone(), "outcome" => "too_large").increment(1);
+        Err(HttpError::InvalidRequest(what))
+    };
+    let limit = grants.limits.max_http_request_bytes;
+    if body_len as u64 > limit {
+        return refuse(format!(
+            "request body of {body_len} bytes, over limits.max_http_request_bytes ({limit}) of plugin `{}`",
+            grants.name
+        ));
+    }
+    if url.len() > MAX_URL_BYTES {
+        return refuse(format!(
+            "URL of {} bytes, over the {MAX_URL_BYTES}-byte limit",
+            url.len()
+        ));
+    }
+    if headers.len() > MAX_REQUEST_HEADERS {
+        return refuse(format!(
+            "{} headers, over the limit of {MAX_REQUEST_HEADERS}",
+            headers.len()
+        ));
+    }
+    let header_bytes: usize = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+    if header_bytes > MAX_REQUEST_HEADER_BYTES {
+        return refuse(format!(
+            "headers of {header_bytes} bytes, over the {MAX_REQUEST_HEADER_BYTES}-byte limit"
+        ));
+    }
+    Ok(())
 }
 
 fn method_name(method: HttpMethod) -> &'static str {
@@ -386,4 +448,49 @@ fn chain(err: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LimitsConfig;
+
+    fn grants() -> Grants {
+        let limits = LimitsConfig {
+            max_http_request_bytes: 1000,
+            ..LimitsConfig::default()
+        };
+        Grants::unconfigured("p", (&limits).into())
+    }
+
+    fn refusal(url: &str, headers: &[(String, String)], body_len: usize) -> String {
+        match check_size(&grants(), url, headers, body_len) {
+            Err(HttpError::InvalidRequest(message)) => message,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_request_within_every_limit_passes() {
+        let headers = vec![("authorization".to_string(), "Bearer x".to_string())];
+        assert!(check_size(&grants(), "https://api.example.com/v1", &headers, 1000).is_ok());
+    }
+
+    #[test]
+    fn a_body_over_the_plugins_limit_is_refused_naming_the_setting() {
+        assert_eq!(
+            refusal("https://a.example/", &[], 1001),
+            "request body of 1001 bytes, over limits.max_http_request_bytes (1000) of plugin `p`"
+        );
+    }
+
+    #[test]
+    fn urls_and_headers_over_their_limits_are_refused() {
+        let long_url = format!("https://a.example/{}", "x".repeat(MAX_URL_BYTES));
+        assert!(refusal(&long_url, &[], 0).contains("8192-byte limit"));
+        let many = vec![("x-a".to_string(), "b".to_string()); MAX_REQUEST_HEADERS + 1];
+        assert!(refusal("https://a.example/", &many, 0).contains("over the limit of 64"));
+        let big = vec![("x-a".to_string(), "b".repeat(MAX_REQUEST_HEADER_BYTES))];
+        assert!(refusal("https://a.example/", &big, 0).contains("16384-byte limit"));
+    }
 }

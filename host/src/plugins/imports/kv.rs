@@ -1,36 +1,29 @@
 //! `host.kv-*`: the calling plugin's own key-value store. Keys are scoped to the plugin's
-//! name, so a plugin can never read or overwrite another's values.
+//! name, so a plugin can never read or overwrite another's values; writes are bounded by the
+//! plugin's quota (`limits.kv_max_keys`, `limits.kv_max_bytes`).
+//!
+//! Every refusal is `too-large` with a message saying which limit and what to do: the key,
+//! the value or the quota is the plugin's to change, and retrying would not help (the SDK
+//! treats `unavailable` as worth retrying, so only a failing backend answers that).
 
 use super::clock::now_ms;
 use crate::plugins::ctx::{CallCtx, HostCall};
-use crate::plugins::kv::{KvError, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use crate::plugins::kv::KvError;
 use crate::plugins::types::StorageError;
 
 fn check_key(key: &str) -> Result<(), StorageError> {
-    if key.is_empty() {
-        return Err(StorageError::TooLarge("keys must not be empty".into()));
-    }
-    if key.len() > MAX_KEY_BYTES {
-        return Err(StorageError::TooLarge(format!(
-            "key of {} bytes, over the {MAX_KEY_BYTES}-byte limit",
-            key.len()
-        )));
-    }
-    Ok(())
+    ava_sdk::kv::check_key(key).map_err(StorageError::TooLarge)
 }
 
 fn check_value(value: &[u8]) -> Result<(), StorageError> {
-    if value.len() > MAX_VALUE_BYTES {
-        return Err(StorageError::TooLarge(format!(
-            "value of {} bytes, over the {MAX_VALUE_BYTES}-byte limit",
-            value.len()
-        )));
-    }
-    Ok(())
+    ava_sdk::kv::check_value(value).map_err(StorageError::TooLarge)
 }
 
-fn unavailable(err: KvError) -> StorageError {
-    StorageError::Unavailable(err.0)
+fn refused(err: KvError) -> StorageError {
+    match err {
+        KvError::Quota(exceeded) => StorageError::TooLarge(exceeded.message()),
+        KvError::Backend(message) => StorageError::Unavailable(message),
+    }
 }
 
 fn expiry(now: u64, ttl_ms: Option<u64>) -> Option<u64> {
@@ -63,7 +56,7 @@ pub async fn get(ctx: &mut CallCtx, key: &str) -> Result<Option<Vec<u8>>, Storag
             .kv
             .get(&ctx.grants.name, key, now_ms())
             .await
-            .map_err(unavailable)
+            .map_err(refused)
     }
     .await;
     record(ctx, "get", key, &result, |v| match v {
@@ -83,11 +76,19 @@ pub async fn set(
         check_key(key)?;
         check_value(value)?;
         let now = now_ms();
+        let quota = ctx.grants.limits.kv_quota;
         ctx.services
             .kv
-            .set(&ctx.grants.name, key, value, expiry(now, ttl_ms), now)
+            .set(
+                &ctx.grants.name,
+                key,
+                value,
+                expiry(now, ttl_ms),
+                now,
+                quota,
+            )
             .await
-            .map_err(unavailable)
+            .map_err(refused)
     }
     .await;
     record(ctx, "set", key, &result, |()| {
@@ -106,11 +107,19 @@ pub async fn add(
         check_key(key)?;
         check_value(value)?;
         let now = now_ms();
+        let quota = ctx.grants.limits.kv_quota;
         ctx.services
             .kv
-            .add(&ctx.grants.name, key, value, expiry(now, ttl_ms), now)
+            .add(
+                &ctx.grants.name,
+                key,
+                value,
+                expiry(now, ttl_ms),
+                now,
+                quota,
+            )
             .await
-            .map_err(unavailable)
+            .map_err(refused)
     }
     .await;
     record(ctx, "add", key, &result, |added| {
@@ -130,11 +139,65 @@ pub async fn delete(ctx: &mut CallCtx, key: &str) -> Result<bool, StorageError> 
             .kv
             .delete(&ctx.grants.name, key, now_ms())
             .await
-            .map_err(unavailable)
+            .map_err(refused)
     }
     .await;
     record(ctx, "delete", key, &result, |deleted| {
         if *deleted { "deleted" } else { "not found" }.into()
     });
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LimitsConfig;
+    use crate::plugins::kv::QuotaExceeded;
+    use crate::plugins::{KvQuota, Limits};
+    use ava_sdk::kv::QuotaLimit;
+
+    #[test]
+    fn an_empty_key_is_refused_saying_so() {
+        let refused = check_key("").unwrap_err();
+        assert!(
+            matches!(&refused, StorageError::TooLarge(m) if m == "the key is empty: keys are 1 to 512 bytes"),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_quota_refusal_is_too_large_not_unavailable() {
+        let exceeded = QuotaExceeded {
+            limit: QuotaLimit::Bytes,
+            quota: 1024,
+            usage: 1000,
+            after: 1100,
+        };
+        let StorageError::TooLarge(message) = refused(KvError::Quota(exceeded)) else {
+            panic!("a full store is not worth retrying");
+        };
+        assert!(message.contains("keeps 1000 bytes"), "{message}");
+        assert!(message.contains("quota is 1024 bytes"), "{message}");
+        assert!(message.contains("limits.kv_max_bytes"), "{message}");
+        assert!(matches!(
+            refused(KvError::Backend("disk I/O error".into())),
+            StorageError::Unavailable(m) if m == "disk I/O error"
+        ));
+    }
+
+    #[test]
+    fn the_quota_comes_from_the_plugins_limits() {
+        let config: LimitsConfig = toml::from_str("kv_max_keys = 10\nkv_max_bytes = 4096").unwrap();
+        assert_eq!(
+            Limits::from(&config).kv_quota,
+            KvQuota {
+                max_keys: 10,
+                max_bytes: 4096
+            }
+        );
+        assert_eq!(
+            Limits::from(&LimitsConfig::default()).kv_quota,
+            KvQuota::DEFAULT
+        );
+    }
 }

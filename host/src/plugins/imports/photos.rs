@@ -44,7 +44,14 @@ impl Host for CallCtx {
         id: String,
         image: GeneratedImage,
     ) -> wasmtime::Result<Result<(), PluginError>> {
+        // The photo is what the job hands back: it counts like a returned value.
+        let limit = self.grants.limits.max_output_bytes;
+        let size = image.image.data.len() as u64;
         let result = match granted(self, &id) {
+            Ok(_) if size > limit => Err(PluginError::InvalidInput(format!(
+                "an image of {size} bytes, over limits.max_output_bytes ({limit}) of plugin `{}`",
+                self.grants.name
+            ))),
             Ok(store) => store.save(&id, image).await,
             Err(err) => Err(err),
         };

@@ -22,7 +22,16 @@ const plugin = {
   secrets: [],
   limits: 'fuel 1e9, 64 MiB, 10 s',
   job_kinds: [],
-  stats: { calls: 42, errors: 1, traps: 2, timeouts: 0, limit_hits: 0, p50_ms: 1.25, p99_ms: 30 },
+  stats: {
+    calls: 42,
+    errors: 1,
+    traps: 2,
+    timeouts: 0,
+    limit_hits: 0,
+    p50_ms: 1.25,
+    p99_ms: 30,
+    kv: { keys: 3, bytes: 3_145_746, max_keys: 50, max_bytes: 4_194_304, refusals: 2 },
+  },
 }
 
 const overview = {
@@ -111,6 +120,11 @@ describe('AdminPage', () => {
     expect(within(card).getByText('1.3 ms')).toBeInTheDocument()
     expect(within(card).getByText('30 ms')).toBeInTheDocument()
     expect(within(card).getByText('Running, with failures')).toBeInTheDocument()
+    expect(
+      within(card).getByText(
+        'Key-value store: 3 of 50 keys, 3.0 MiB of 4.0 MiB (2 writes refused at the quota)',
+      ),
+    ).toBeInTheDocument()
     expect(screen.getByText('plugin "stripe": missing secret STRIPE_API_KEY')).toBeInTheDocument()
     expect(screen.getByText('replicate')).toBeInTheDocument()
     expect(await screen.findByText('replicate answered 500')).toBeInTheDocument()

@@ -5,6 +5,26 @@ function ms(value: number | null) {
   return value < 10 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`
 }
 
+function size(bytes: number) {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
+}
+
+/** The plugin's key-value store against its quota (`limits.kv_max_keys`, `kv_max_bytes`). */
+function KvUsage({ kv }: { kv: NonNullable<PluginView['stats']['kv']> }) {
+  const nearlyFull = kv.keys >= 0.9 * kv.max_keys || kv.bytes >= 0.9 * kv.max_bytes
+  const refused = kv.refusals === 1 ? '1 write refused' : `${kv.refusals} writes refused`
+  return (
+    <p
+      className={`mt-2 text-xs tabular-nums ${nearlyFull || kv.refusals > 0 ? 'text-yellow-300' : 'text-gray-400'}`}
+    >
+      Key-value store: {kv.keys} of {kv.max_keys} keys, {size(kv.bytes)} of {size(kv.max_bytes)}
+      {kv.refusals > 0 ? ` (${refused} at the quota)` : ''}
+    </p>
+  )
+}
+
 function List({ label, items }: { label: string; items: string[] }) {
   return (
     <div className="min-w-0">
@@ -89,6 +109,7 @@ export function PluginCard({ plugin }: { plugin: PluginView }) {
             </div>
           ))}
         </dl>
+        {stats.kv ? <KvUsage kv={stats.kv} /> : null}
       </div>
       <p className="font-mono text-[11px] break-all text-gray-600">{plugin.path}</p>
     </article>
