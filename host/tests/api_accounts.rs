@@ -452,4 +452,23 @@ async fn malformed_bodies_answer_json_errors(backend: Backend) {
     let media = raw(r#"{"email": "a@b.co"}"#, "text/plain").await.unwrap();
     assert_eq!(media.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(media.json::<serde_json::Value>().await.unwrap()["detail"].is_string());
+
+    // Over the 2 MB body limit: 413, not a 400 that reads like a syntax error.
+    let huge = format!(
+        r#"{{"email": "a@b.co", "password": "{}"}}"#,
+        "x".repeat(3 << 20)
+    );
+    let too_large = t
+        .client
+        .post(t.url("/auth/register"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        too_large.json::<serde_json::Value>().await.unwrap()["detail"],
+        "The request body is too large"
+    );
 }

@@ -462,16 +462,11 @@ async fn old_turns_are_folded_into_a_memory_sent_with_later_turns(backend: Backe
 
 /// The calls `/admin/plugins` has counted for `plugin`.
 async fn plugin_calls(t: &TestApp, plugin: &str) -> u64 {
-    let (status, body) = t.get("/admin/plugins", "test-operator").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["plugins"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == plugin)
-        .unwrap_or_else(|| panic!("{plugin} is not loaded: {body}"))["stats"]["calls"]
-        .as_u64()
-        .unwrap()
+    let stats = t.plugin_stats().await;
+    let of = stats
+        .get(plugin)
+        .unwrap_or_else(|| panic!("{plugin} is not loaded: {stats:?}"));
+    of["calls"].as_u64().unwrap()
 }
 
 /// A persona without `summarize` (the SDK's default answers `unsupported`) is asked once,

@@ -2,6 +2,7 @@
 //! `app.max_reply_chars`, every turn sends the persona at most `app.max_history_bytes` of
 //! history whatever the database holds (rows written before the bound existed included),
 //! and the next persona, with its small memory limit, answers that user as any other.
+//! Nor can its error messages flood a user's screen or the log: they are cut too.
 //! The attacker is `plugins/hostile`, on both databases.
 
 mod common;
@@ -10,7 +11,10 @@ use common::app::{Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-on_both_databases!(a_huge_reply_is_cut_and_the_history_stays_usable);
+on_both_databases!(
+    a_huge_reply_is_cut_and_the_history_stays_usable,
+    a_huge_error_message_is_cut_in_the_answer_and_the_stream
+);
 
 const CONFIG: &str = r#"
 [plugins.persona]
@@ -132,4 +136,49 @@ async fn a_huge_reply_is_cut_and_the_history_stays_usable(backend: Backend) {
         assert!(!turn["reply"]["content"].as_str().unwrap().is_empty());
         chat(&t, &bystander, &format!("hello ({i})")).await;
     }
+}
+
+/// A 15 MB error message: the user gets the 502 with a short `detail`, in a plain turn and
+/// in a stream, and nothing is stored.
+async fn a_huge_error_message_is_cut_in_the_answer_and_the_stream(backend: Backend) {
+    // The host's bound, `ava_host::plugins::error::MAX_ERROR_MESSAGE_CHARS`.
+    const MAX_ERROR_CHARS: usize = 2_000;
+    let t = TestApp::with_config(backend, CONFIG).await;
+    let (token, user_id) = t.subscriber("flooded@example.com").await;
+    let attack = format!("error:{HUGE}");
+
+    let (status, body) = t.post("/chat", &token, json!({ "message": attack })).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body:.400}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.chars().count() <= MAX_ERROR_CHARS,
+        "{}",
+        detail.len()
+    );
+    assert!(detail.starts_with("poison"), "{detail:.100}");
+
+    let response = t
+        .client
+        .request(Method::POST, t.url("/chat/stream"))
+        .bearer_auth(&token)
+        .json(&json!({ "message": attack }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.len() < 10_000,
+        "the stream carried {} bytes",
+        text.len()
+    );
+    assert!(text.contains("event: error"), "{text:.400}");
+
+    assert_eq!(
+        stored_bytes(&t, &user_id).await,
+        0,
+        "a failed turn stores nothing"
+    );
+    // The user's next turn is answered as usual.
+    chat(&t, &token, "hello").await;
 }

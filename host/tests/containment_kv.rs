@@ -13,7 +13,6 @@ use common::app::{Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const OPERATOR: &str = "test-operator";
 const MIB: u64 = 1 << 20;
 /// The hostile plugin's quota: 4 MiB and 50 keys.
 const QUOTA_BYTES: u64 = 4 * MIB;
@@ -115,15 +114,11 @@ async fn ask_misbehave(t: &TestApp, message: &str) -> String {
 }
 
 async fn kv_stats(t: &TestApp, plugin: &str) -> Value {
-    let (status, body) = t.get("/admin/plugins", OPERATOR).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["plugins"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == plugin)
-        .unwrap_or_else(|| panic!("{plugin} not listed: {body}"))["stats"]["kv"]
-        .clone()
+    let stats = t.plugin_stats().await;
+    let of = stats
+        .get(plugin)
+        .unwrap_or_else(|| panic!("{plugin} not listed: {stats:?}"));
+    of["kv"].clone()
 }
 
 /// The attack of the issue: one turn writing 1 MiB values until refused. It is answered

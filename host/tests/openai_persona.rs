@@ -231,6 +231,32 @@ async fn a_rate_limit_is_503_with_retry_after_and_stores_nothing() {
     assert_eq!(s.stored().await, 0);
 }
 
+/// Once the stream has begun, the status is in the `error` event: so is the wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_in_a_stream_is_an_error_event_with_retry_after() {
+    let s = setup().await;
+    s.answer(Answer::RateLimited);
+    let response =
+        s.t.client
+            .post(s.t.url("/chat/stream"))
+            .bearer_auth(&s.token)
+            .json(&json!({ "message": "hi" }))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    let mut parser = ava_sdk::sse::SseParser::default();
+    parser.feed(text.as_bytes());
+    let event = parser.next_event().expect("an event");
+    assert_eq!(event.event, "error", "{text}");
+    let error: Value = serde_json::from_str(&event.data).unwrap();
+    assert_eq!(error["status"], 503, "{error}");
+    assert_eq!(error["retry_after"], 7, "{error}");
+    assert!(error["detail"].is_string());
+    assert_eq!(s.stored().await, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_error_is_502_and_stores_nothing() {
     let s = setup().await;

@@ -343,19 +343,10 @@ fn plugin_calls(metrics: &str) -> BTreeMap<(String, String, String), u64> {
 
 /// The `stats.calls` of each plugin on the server's `/admin/plugins`.
 async fn server_calls(t: &TestApp) -> BTreeMap<String, u64> {
-    let (status, body) = t.get("/admin/plugins", "test-operator").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body["last_reload_error"].is_null(), "{body}");
-    body["plugins"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap().to_string(),
-                p["stats"]["calls"].as_u64().unwrap(),
-            )
-        })
+    t.plugin_stats()
+        .await
+        .into_iter()
+        .map(|(name, stats)| (name, stats["calls"].as_u64().unwrap()))
         .collect()
 }
 
@@ -583,6 +574,9 @@ async fn every_slot_swaps_under_traffic_with_no_failed_request(backend: Backend)
 
     // The server: the old persona and billing plugins take no calls any more; the new ones
     // take every one.
+    let (status, listed) = t.get("/admin/plugins", "test-operator").await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert!(listed["last_reload_error"].is_null(), "{listed}");
     let before = server_calls(&t).await;
     assert!(
         before["openai-persona"] > 0 && before["stripe"] > 0,

@@ -85,13 +85,17 @@ impl HttpError {
             Self::SecretNotGranted(name) => format!("secret `{name}` is not granted"),
             Self::Timeout => "request timed out".into(),
             Self::Connection(m) => format!("connection failed: {m}"),
-            Self::TooLarge(limit) => format!("response larger than {limit} bytes"),
+            Self::TooLarge(limit) => format!(
+                "response larger than {limit} bytes (the plugin's limits.max_http_response_bytes)"
+            ),
             Self::Protocol(m) => format!("HTTP protocol error: {m}"),
         }
     }
 }
 
-/// Transport failures are temporary (retry); refusals are configuration bugs (internal).
+/// Transport failures are temporary (retry); refusals are configuration bugs (internal). A
+/// response over the plugin's size limit is one too: it will be over it again, so retrying it
+/// (a job's next attempt) only spends the upstream's quota; the operator raises the limit.
 impl From<HttpError> for PluginError {
     fn from(err: HttpError) -> Self {
         let message = err.message();
@@ -99,8 +103,8 @@ impl From<HttpError> for PluginError {
             HttpError::Timeout | HttpError::Connection(_) | HttpError::Protocol(_) => {
                 Self::unavailable(message, None)
             }
-            HttpError::TooLarge(_) => Self::upstream(None, None, message),
-            HttpError::Denied(_)
+            HttpError::TooLarge(_)
+            | HttpError::Denied(_)
             | HttpError::InvalidRequest(_)
             | HttpError::SecretNotGranted(_) => Self::internal(message),
         }
@@ -154,6 +158,17 @@ mod tests {
     fn transport_failures_become_retryable() {
         assert!(PluginError::from(HttpError::Timeout).is_retryable());
         assert!(PluginError::from(HttpError::Connection("reset".into())).is_retryable());
+    }
+
+    #[test]
+    fn a_response_over_the_size_limit_is_not_retryable() {
+        let err = PluginError::from(HttpError::TooLarge(1024));
+        assert!(!err.is_retryable());
+        assert!(
+            err.message().contains("limits.max_http_response_bytes"),
+            "{}",
+            err.message()
+        );
     }
 
     #[test]

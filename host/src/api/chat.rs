@@ -56,6 +56,10 @@ pub struct ChatStreamError {
     detail: String,
     /// The HTTP status the same failure answers outside a stream.
     status: u16,
+    /// Seconds to wait before trying again, when known: what the same failure sends as
+    /// `Retry-After` outside a stream (a busy plugin, an upstream's rate limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
 }
 
 /// A stored turn as the API answers it: `{"message": ..., "reply": ...}`.
@@ -125,7 +129,8 @@ async fn regenerate(
 }
 
 /// Server-sent events: `delta` events (`{"text": "..."}`) while the persona writes, then one
-/// `done` event with the stored turn, or one `error` event (`{"detail": ..., "status": ...}`).
+/// `done` event with the stored turn, or one `error` event (`{"detail": ..., "status": ...,
+/// "retry_after"?: seconds}`).
 /// The turn runs in its own task: a client that goes away does not stop it, and the whole
 /// reply is stored. The paywall and other refusals answer before the stream starts, as
 /// plain JSON errors.
@@ -190,11 +195,13 @@ async fn stream(
                 Event::default().event("error").json_data(ChatStreamError {
                     detail: api.detail(),
                     status: api.status().as_u16(),
+                    retry_after: api.retry_after_secs(),
                 })
             }
             Err(_) => Event::default().event("error").json_data(ChatStreamError {
                 detail: "The reply was interrupted".into(),
                 status: 500,
+                retry_after: None,
             }),
         }
     });

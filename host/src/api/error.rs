@@ -139,6 +139,11 @@ impl ApiError {
         self.parts().1
     }
 
+    /// The `Retry-After` this error answers with, in seconds, if any.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.parts().2
+    }
+
     /// Status, detail and Retry-After (seconds). Logs what the client does not see.
     fn parts(&self) -> (StatusCode, String, Option<u64>) {
         match self {

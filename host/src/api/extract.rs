@@ -71,9 +71,19 @@ where
                         )
                         .to_string(),
                 ),
-                other => ApiError::BadRequest(other.body_text()),
+                other => body_error(other.status(), other.body_text()),
             }),
         }
+    }
+}
+
+/// A body that could not be read: over the route's size limit (axum's default is 2 MB) is
+/// 413, anything else (a broken upload) 400.
+fn body_error(status: axum::http::StatusCode, text: String) -> ApiError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge("The request body is too large".into())
+    } else {
+        ApiError::BadRequest(text)
     }
 }
 
@@ -91,7 +101,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            .map_err(|e| body_error(e.status(), e.body_text()))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }

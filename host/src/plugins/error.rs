@@ -24,6 +24,44 @@ impl LoadError {
     }
 }
 
+/// The longest message a plugin's own error keeps, in characters. It is shown to the user
+/// (`detail`) and logged, so it must not carry what the output limit allows (16 MiB): an
+/// error says what went wrong in a sentence or two, and an upstream's quoted answer fits.
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 2_000;
+/// The longest machine-readable `code` of an upstream failure (`rate_limit_exceeded`).
+pub const MAX_ERROR_CODE_CHARS: usize = 100;
+
+/// `error` as the host passes it on: its message and code cut to
+/// [`MAX_ERROR_MESSAGE_CHARS`] and [`MAX_ERROR_CODE_CHARS`], ending with `…` when cut.
+pub fn bounded(error: PluginError) -> PluginError {
+    let cut = |text: String, max: usize| match text.char_indices().nth(max) {
+        None => text,
+        Some(_) => {
+            let end = text
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(text.len(), |(i, _)| i);
+            format!("{}…", &text[..end])
+        }
+    };
+    let message = |m: String| cut(m, MAX_ERROR_MESSAGE_CHARS);
+    match error {
+        PluginError::InvalidInput(m) => PluginError::InvalidInput(message(m)),
+        PluginError::Unauthorized(m) => PluginError::Unauthorized(message(m)),
+        PluginError::Upstream(mut u) => {
+            u.message = message(u.message);
+            u.code = u.code.map(|c| cut(c, MAX_ERROR_CODE_CHARS));
+            PluginError::Upstream(u)
+        }
+        PluginError::Unavailable(mut u) => {
+            u.message = message(u.message);
+            PluginError::Unavailable(u)
+        }
+        PluginError::Unsupported(m) => PluginError::Unsupported(message(m)),
+        PluginError::Internal(m) => PluginError::Internal(message(m)),
+    }
+}
+
 /// Why a call of a plugin failed. A plugin can never crash or hang the host: each of its
 /// misdeeds ends the call with one of these.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -145,5 +183,30 @@ impl PluginError {
             Self::Unsupported(m) => format!("unsupported: {m}"),
             Self::Internal(m) => format!("internal error: {m}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::types::UpstreamFailure;
+
+    #[test]
+    fn a_plugins_error_text_is_cut_and_short_text_is_kept() {
+        let long = "é".repeat(MAX_ERROR_MESSAGE_CHARS + 10);
+        let PluginError::Upstream(u) = bounded(PluginError::Upstream(UpstreamFailure {
+            status: Some(500),
+            code: Some("c".repeat(10_000)),
+            message: long,
+        })) else {
+            panic!("the variant changed");
+        };
+        assert_eq!(u.message.chars().count(), MAX_ERROR_MESSAGE_CHARS);
+        assert!(u.message.ends_with('…'));
+        assert_eq!(u.code.unwrap().chars().count(), MAX_ERROR_CODE_CHARS);
+        assert_eq!(u.status, Some(500));
+
+        let short = PluginError::Internal("x".repeat(MAX_ERROR_MESSAGE_CHARS));
+        assert!(matches!(bounded(short), PluginError::Internal(m) if !m.ends_with('…')));
     }
 }

@@ -35,7 +35,8 @@ macro_rules! call_export {
     }};
 }
 
-/// `Ok(Err(plugin error))` becomes `Err(CallError::Plugin)`.
+/// `Ok(Err(plugin error))` becomes `Err(CallError::Plugin)`, its text bounded
+/// ([`super::error::bounded`]).
 fn flatten<T>(
     plugin: &LoadedPlugin,
     result: Result<Result<T, PluginError>, CallError>,
@@ -44,7 +45,7 @@ fn flatten<T>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(CallError::Plugin {
             plugin: plugin.name.clone(),
-            error,
+            error: super::error::bounded(error),
         }),
         Err(err) => Err(err),
     }

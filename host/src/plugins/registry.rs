@@ -537,7 +537,11 @@ impl Registry {
         let mut status = self.status.lock().expect("status lock");
         status.last_attempt_at = SystemTime::now();
         match result {
-            Ok((generation, config)) => {
+            Ok((generation, mut config)) => {
+                // `[app]` and `[runtime]` are still those read at start: keep them, so the
+                // next reload compares against what is applied (reverting an edit is silent).
+                config.app = running.app.clone();
+                config.runtime = running.runtime.clone();
                 *running = config;
                 status.generation = generation;
                 status.loaded_at = status.last_attempt_at;
@@ -564,8 +568,15 @@ impl Registry {
         let config = self.source.read()?;
         // Named even if refused: a reload waiting for a missing binary comes when it appears.
         self.publish_named(&config);
-        if config.runtime != running.runtime {
-            tracing::warn!("[runtime] settings changed: they take effect at the next restart");
+        // Read once at start (the engine; the product's limits, held by every handler), so
+        // a reload cannot apply them; say so rather than let an edit look applied.
+        for (section, changed) in [
+            ("[runtime]", config.runtime != running.runtime),
+            ("[app]", config.app != running.app),
+        ] {
+            if changed {
+                tracing::warn!("{section} settings changed: they take effect at the next restart");
+            }
         }
         let generation = self.current.load().generation + 1;
         let set = load_set(&self.rt, &config, generation).await?;

@@ -205,6 +205,19 @@ impl TestApp {
             .await
     }
 
+    /// The `stats` of every loaded plugin on `/admin/plugins` (calls, errors, kv, ...), by
+    /// plugin name, as the operator sees them.
+    pub async fn plugin_stats(&self) -> std::collections::BTreeMap<String, Value> {
+        let (status, body) = self.get("/admin/plugins", "test-operator").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["plugins"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no plugin list: {body}"))
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap().to_string(), p["stats"].clone()))
+            .collect()
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.call(reqwest::Method::POST, path, Some(token), Some(body))
             .await

@@ -1,6 +1,6 @@
 //! A persona written as an attacker would: each message names an attack on what the host
 //! shares between plugins and users, sized by the test. The host's containment tests
-//! (host/tests/containment.rs) run it; it is never in a shipped configuration.
+//! (host/tests/containment_*.rs) run it; it is never in a shipped configuration.
 //!
 //! | message | attack |
 //! |---|---|
@@ -10,6 +10,7 @@
 //! | `kv-fill:<keys>:delete[:<from>]` | deletes those keys; answers how many were deleted |
 //! | `hmac:<bytes>[*<times>]` | HMACs a message of `bytes` bytes with the secret `key`, `times` times (1 by default); answers how many digests or the refusal |
 //! | `post:<bytes>@<url>` | POSTs a body of `bytes` bytes to `url`; answers the status or the error |
+//! | `error:<bytes>` | fails with an `upstream` error whose message is `bytes` bytes (what a user's `detail` and the log would carry) |
 //! | anything else | answers `hostile: <message>` |
 //!
 //! It does not summarize (the SDK's default `summarize` answers `unsupported`).
@@ -39,6 +40,14 @@ impl ChatPersona for Hostile {
             "kv-fill" => kv::fill(arg),
             "hmac" => host_calls::hmac(arg),
             "post" => host_calls::post(arg),
+            "error" => {
+                // A long code too: the host bounds both (the two within the output limit).
+                return Err(PluginError::upstream(
+                    Some(500),
+                    Some("c".repeat(1000)),
+                    reply::of_bytes(arg),
+                ));
+            }
             _ => format!("hostile: {message}"),
         };
         Ok(ChatReply::text(text))

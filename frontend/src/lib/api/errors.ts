@@ -54,9 +54,16 @@ export function errorFromResponse(response: Response, body: unknown): ApiError {
   )
 }
 
-/** A message for the user, whatever was thrown. */
+/** A message for the user, whatever was thrown. A 503 that says how long to wait says so. */
 export function messageOf(error: unknown): string {
-  if (error instanceof ApiError) return error.detail
+  if (error instanceof ApiError) {
+    if (error.status === 503 && error.retryAfter !== undefined) {
+      const seconds = Math.ceil(error.retryAfter)
+      const sentence = /[.!?]$/.test(error.detail) ? error.detail : `${error.detail}.`
+      return `${sentence} Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`
+    }
+    return error.detail
+  }
   if (error instanceof DOMException && error.name === 'AbortError') return 'Stopped.'
   if (error instanceof TypeError) return 'Cannot reach Ava; check your connection and try again.'
   if (error instanceof Error && error.message) return error.message

@@ -331,7 +331,8 @@ export interface paths {
         put?: never;
         /**
          * Server-sent events: `delta` events (`{"text": "..."}`) while the persona writes, then one
-         *     `done` event with the stored turn, or one `error` event (`{"detail": ..., "status": ...}`).
+         *     `done` event with the stored turn, or one `error` event (`{"detail": ..., "status": ...,
+         *     "retry_after"?: seconds}`).
          *     The turn runs in its own task: a client that goes away does not stop it, and the whole
          *     reply is stored. The paywall and other refusals answer before the stream starts, as
          *     plain JSON errors.
@@ -631,6 +632,12 @@ export interface components {
         /** @description An `error` event of `/chat/stream`: the turn failed after the stream began. */
         ChatStreamError: {
             detail: string;
+            /**
+             * Format: int64
+             * @description Seconds to wait before trying again, when known: what the same failure sends as
+             *     `Retry-After` outside a stream (a busy plugin, an upstream's rate limit).
+             */
+            retry_after: number | null;
             /**
              * Format: int32
              * @description The HTTP status the same failure answers outside a stream.

@@ -137,6 +137,20 @@ describe('ChatPage', () => {
     expect(box).toHaveValue('Tell me a story')
   })
 
+  it('says how long to wait when the stream ends busy', async () => {
+    serveHistory([])
+    const stream = eventStream()
+    server.use(http.post('*/chat/stream', () => stream.response()))
+    renderChat()
+    const box = await type('Are you there?')
+    stream.send('error', { detail: 'Rate limit reached', status: 503, retry_after: 7 })
+    stream.end()
+    expect(
+      await screen.findByText('Rate limit reached. Try again in 7 seconds.'),
+    ).toBeInTheDocument()
+    expect(box).toHaveValue('Are you there?')
+  })
+
   it('keeps a draft across a reload of the page', async () => {
     serveHistory([])
     sessionStorage.setItem('ava.chat.draft', 'half a thought')

@@ -48,8 +48,8 @@ export function useStreamReply() {
             } else if (event.event === 'done') {
               turn = JSON.parse(event.data) as Turn
             } else if (event.event === 'error') {
-              const { detail, status } = JSON.parse(event.data) as StreamError
-              failure = new ApiError(status, detail)
+              const { detail, status, retry_after } = JSON.parse(event.data) as StreamError
+              failure = new ApiError(status, detail, undefined, retry_after ?? undefined)
             }
           },
         })
