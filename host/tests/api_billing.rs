@@ -580,6 +580,25 @@ async fn the_portal_needs_a_customer_and_every_route_a_user(backend: Backend) {
         let (status, body) = b.t.call(method, path, None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}: {body}");
     }
+
+    // A key that cannot be used is refused, not ignored (which would open a second checkout
+    // on the retry it was meant for).
+    let checkout = |key: String| {
+        b.t.client
+            .post(b.t.url("/billing/checkout"))
+            .bearer_auth(&token)
+            .header("idempotency-key", key)
+            .send()
+    };
+    let long = checkout("k".repeat(201)).await.unwrap();
+    assert_eq!(long.status(), StatusCode::BAD_REQUEST);
+    let detail = long.json::<Value>().await.unwrap()["detail"].clone();
+    assert_eq!(
+        detail,
+        "Idempotency-Key: at most 200 bytes (this one has 201)"
+    );
+    let fine = checkout("k".repeat(200)).await.unwrap();
+    assert_eq!(fine.status(), StatusCode::OK);
 }
 
 on_both_databases!(

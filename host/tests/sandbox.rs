@@ -293,6 +293,24 @@ async fn a_log_flood_is_capped_and_the_call_succeeds() {
     assert_eq!(bad.reply(&chat("log-flood")).await.unwrap().text, "flooded");
 }
 
+/// Printing more than the host keeps (64 KiB of each stream) does not fail the call, and a
+/// panic after a flood of stderr is still reported with its message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_print_flood_is_dropped_and_the_call_succeeds() {
+    let host = TestHost::start(CONFIG, &[]).await;
+    let bad = host.registry.current().persona_named("bad").unwrap();
+    assert_eq!(
+        bad.reply(&chat("print-flood")).await.unwrap().text,
+        "printed"
+    );
+    match bad.reply(&chat("print-then-panic")).await.unwrap_err() {
+        CallError::Panic { message, .. } => {
+            assert!(message.contains("panicked after printing"), "{message}");
+        }
+        other => panic!("expected a panic, got {other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_call_starts_from_a_fresh_instance() {
     let host = TestHost::start(CONFIG, &[]).await;

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::{AuthUser, RawBody, header_pairs};
 use super::views::{self, ErrorBody, SubscriptionView};
 use crate::app::AppState;
@@ -61,9 +61,10 @@ pub struct WebhookReceipt {
 /// `{"checkout_url"}`: where to send the user to pay. A client's `Idempotency-Key` header
 /// makes a retried request land on the same checkout.
 #[utoipa::path(post, path = "/billing/checkout", tag = "billing", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Up to 200 characters: a retry with the same key gets the same checkout")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Up to 200 bytes of visible ASCII: a retry with the same key gets the same checkout")),
     responses(
         (status = 200, body = CheckoutSession),
+        (status = 400, description = "An Idempotency-Key over 200 bytes or not visible ASCII", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 409, description = "A subscription is already active", body = ErrorBody),
         (status = 502, description = "The billing provider failed", body = ErrorBody),
@@ -75,13 +76,32 @@ async fn checkout(
     user: AuthUser,
     headers: HeaderMap,
 ) -> ApiResult<Json<CheckoutSession>> {
-    let attempt = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 200);
+    let attempt = idempotency_key(&headers)?;
     let url = state.billing.checkout(&user.id, attempt).await?;
     Ok(Json(CheckoutSession { checkout_url: url }))
+}
+
+/// The longest `Idempotency-Key` taken, in bytes (Stripe's own limit is 255).
+const MAX_IDEMPOTENCY_KEY_BYTES: usize = 200;
+
+/// The client's `Idempotency-Key`, if it sent one. A key that cannot be used is refused
+/// rather than ignored: ignoring it would let the retry it was meant for open a second
+/// checkout.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("Idempotency-Key: use visible ASCII only".into()))?
+        .trim();
+    if key.len() > MAX_IDEMPOTENCY_KEY_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "Idempotency-Key: at most {MAX_IDEMPOTENCY_KEY_BYTES} bytes (this one has {})",
+            key.len()
+        )));
+    }
+    Ok(Some(key).filter(|k| !k.is_empty()))
 }
 
 /// `{"portal_url"}`: where the user manages or cancels their subscription.

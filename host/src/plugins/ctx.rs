@@ -6,15 +6,16 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::grants::Grants;
 use super::limits::CallLimiter;
 use super::registry::PluginSet;
 use super::services::Services;
+use super::stdio::CapturePipe;
 
-/// How much of a plugin's stdout and stderr is kept per call (a panic message fits easily).
+/// How much of a plugin's stdout and stderr is kept per call, each: the first and the last
+/// half of it (a panic message fits easily). More is accepted and dropped.
 const STDIO_CAPTURE_BYTES: usize = 64 << 10;
 
 /// What a call may do beyond the plugin's standing grants.
@@ -33,8 +34,8 @@ pub struct CallScope {
 /// the caller so it survives a call that is cut off by its deadline.
 #[derive(Clone)]
 pub struct Stdio {
-    pub stdout: MemoryOutputPipe,
-    pub stderr: MemoryOutputPipe,
+    pub stdout: CapturePipe,
+    pub stderr: CapturePipe,
 }
 
 /// The data of one call's `Store`.
@@ -119,8 +120,8 @@ impl WasiView for CallCtx {
         let stdio = &self.stdio;
         let wasi = self.wasi.get_or_insert_with(|| {
             let pipes = stdio.get_or_init(|| Stdio {
-                stdout: MemoryOutputPipe::new(STDIO_CAPTURE_BYTES),
-                stderr: MemoryOutputPipe::new(STDIO_CAPTURE_BYTES),
+                stdout: CapturePipe::new(STDIO_CAPTURE_BYTES),
+                stderr: CapturePipe::new(STDIO_CAPTURE_BYTES),
             });
             // No files, no sockets, no environment, no arguments: a plugin's only ways out
             // are the `ava:plugin` imports. Clocks and randomness are harmless.

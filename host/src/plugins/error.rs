@@ -34,17 +34,7 @@ pub const MAX_ERROR_CODE_CHARS: usize = 100;
 /// `error` as the host passes it on: its message and code cut to
 /// [`MAX_ERROR_MESSAGE_CHARS`] and [`MAX_ERROR_CODE_CHARS`], ending with `…` when cut.
 pub fn bounded(error: PluginError) -> PluginError {
-    let cut = |text: String, max: usize| match text.char_indices().nth(max) {
-        None => text,
-        Some(_) => {
-            let end = text
-                .char_indices()
-                .nth(max.saturating_sub(1))
-                .map_or(text.len(), |(i, _)| i);
-            format!("{}…", &text[..end])
-        }
-    };
-    let message = |m: String| cut(m, MAX_ERROR_MESSAGE_CHARS);
+    let message = bounded_message;
     match error {
         PluginError::InvalidInput(m) => PluginError::InvalidInput(message(m)),
         PluginError::Unauthorized(m) => PluginError::Unauthorized(message(m)),
@@ -59,6 +49,25 @@ pub fn bounded(error: PluginError) -> PluginError {
         }
         PluginError::Unsupported(m) => PluginError::Unsupported(message(m)),
         PluginError::Internal(m) => PluginError::Internal(message(m)),
+    }
+}
+
+/// A plugin's error message cut to [`MAX_ERROR_MESSAGE_CHARS`].
+fn bounded_message(text: String) -> String {
+    cut(text, MAX_ERROR_MESSAGE_CHARS)
+}
+
+/// `text` within `max` characters, its end replaced with `…` when cut.
+fn cut(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some(_) => {
+            let end = text
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(text.len(), |(i, _)| i);
+            format!("{}…", &text[..end])
+        }
     }
 }
 

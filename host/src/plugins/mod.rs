@@ -24,6 +24,7 @@ mod registry;
 mod runtime;
 mod services;
 pub mod stats;
+mod stdio;
 
 pub mod types;
 mod watch;

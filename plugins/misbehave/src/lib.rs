@@ -17,6 +17,8 @@
 //! | `has-secret:<name>` | answers yes or no |
 //! | `hmac:<name>` | answers the hex HMAC of `x` with that secret, or the error |
 //! | `log-flood` | writes 5,000 log lines |
+//! | `print-flood` | prints 5,000 lines to stdout and to stderr (about 250 KiB each) |
+//! | `print-then-panic` | prints 5,000 lines to stderr, then panics |
 //! | `kv-set:<k>=<v>` / `kv-get:<k>` | uses the key-value store |
 //! | `count` | bumps a static counter and answers it (1 in a fresh instance) |
 //! | `inspect` | answers JSON describing the request it received |
@@ -107,6 +109,20 @@ impl ChatPersona for Misbehave {
                 Ok(mac) => crypto::to_hex(&mac),
                 Err(e) => format!("error {}", e.message()),
             },
+            // Far past the host's 64 KiB capture of stdout and stderr: printing must go on.
+            "print-flood" => {
+                for i in 0..5_000 {
+                    println!("stdout line {i} of a plugin that prints too much");
+                    eprintln!("stderr line {i} of a plugin that prints too much");
+                }
+                "printed".into()
+            }
+            "print-then-panic" => {
+                for i in 0..5_000 {
+                    eprintln!("stderr line {i} before the panic");
+                }
+                panic!("misbehave panicked after printing")
+            }
             "log-flood" => {
                 for i in 0..5_000 {
                     ava_sdk::info!("flood line {i}");

@@ -1755,7 +1755,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Up to 200 characters: a retry with the same key gets the same checkout */
+                /** @description Up to 200 bytes of visible ASCII: a retry with the same key gets the same checkout */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -1769,6 +1769,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CheckoutSession"];
+                };
+            };
+            /** @description An Idempotency-Key over 200 bytes or not visible ASCII */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not signed in */
