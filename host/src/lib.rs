@@ -13,4 +13,5 @@ pub mod personas;
 pub mod photos;
 pub mod plugins;
 pub mod telemetry;
+pub mod text;
 pub mod tls;

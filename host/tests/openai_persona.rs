@@ -158,6 +158,26 @@ impl Setup {
             .await
     }
 
+    /// `message` through `/chat/stream`: its events, each as (name, JSON data).
+    async fn chat_stream(&self, message: &str) -> Vec<(String, Value)> {
+        let response = self
+            .t
+            .client
+            .post(self.t.url("/chat/stream"))
+            .bearer_auth(&self.token)
+            .json(&json!({ "message": message }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let text = response.text().await.unwrap();
+        let mut parser = ava_sdk::sse::SseParser::default();
+        parser.feed(text.as_bytes());
+        std::iter::from_fn(|| parser.next_event())
+            .map(|event| (event.event, serde_json::from_str(&event.data).unwrap()))
+            .collect()
+    }
+
     async fn stored(&self) -> usize {
         let (_, body) = self.t.get("/messages", &self.token).await;
         body["messages"].as_array().unwrap().len()
@@ -236,21 +256,11 @@ async fn a_rate_limit_is_503_with_retry_after_and_stores_nothing() {
 async fn a_rate_limit_in_a_stream_is_an_error_event_with_retry_after() {
     let s = setup().await;
     s.answer(Answer::RateLimited);
-    let response =
-        s.t.client
-            .post(s.t.url("/chat/stream"))
-            .bearer_auth(&s.token)
-            .json(&json!({ "message": "hi" }))
-            .send()
-            .await
-            .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let text = response.text().await.unwrap();
-    let mut parser = ava_sdk::sse::SseParser::default();
-    parser.feed(text.as_bytes());
-    let event = parser.next_event().expect("an event");
-    assert_eq!(event.event, "error", "{text}");
-    let error: Value = serde_json::from_str(&event.data).unwrap();
+    let events = s.chat_stream("hi").await;
+    let [(name, error)] = &events[..] else {
+        panic!("one event expected: {events:?}");
+    };
+    assert_eq!(name, "error");
     assert_eq!(error["status"], 503, "{error}");
     assert_eq!(error["retry_after"], 7, "{error}");
     assert!(error["detail"].is_string());
@@ -297,23 +307,10 @@ async fn a_garbage_body_is_502() {
 async fn a_streamed_completion_streams_through_to_the_client() {
     let s = setup().await;
     s.answer(Answer::Stream);
-    let response =
-        s.t.client
-            .post(s.t.url("/chat/stream"))
-            .bearer_auth(&s.token)
-            .json(&json!({ "message": "hi" }))
-            .send()
-            .await
-            .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let text = response.text().await.unwrap();
-    let mut parser = ava_sdk::sse::SseParser::default();
-    parser.feed(text.as_bytes());
     let mut deltas = Vec::new();
     let mut done = None;
-    while let Some(event) = parser.next_event() {
-        let data: Value = serde_json::from_str(&event.data).unwrap();
-        match event.event.as_str() {
+    for (event, data) in s.chat_stream("hi").await {
+        match event.as_str() {
             "delta" => deltas.push(data["text"].as_str().unwrap().to_string()),
             "done" => done = Some(data),
             other => panic!("unexpected event {other}: {data}"),

@@ -191,11 +191,11 @@ async fn stream(
         match done_rx.await {
             Ok(Ok(done)) => Event::default().event("done").json_data(turn(&done)),
             Ok(Err(err)) => {
-                let api: ApiError = err.into();
+                let (status, detail, retry_after) = ApiError::from(err).parts();
                 Event::default().event("error").json_data(ChatStreamError {
-                    detail: api.detail(),
-                    status: api.status().as_u16(),
-                    retry_after: api.retry_after_secs(),
+                    detail,
+                    status: status.as_u16(),
+                    retry_after,
                 })
             }
             Err(_) => Event::default().event("error").json_data(ChatStreamError {

@@ -129,23 +129,9 @@ pub fn capitalize(word: &str) -> String {
 }
 
 impl ApiError {
-    /// The HTTP status this error answers with.
-    pub fn status(&self) -> StatusCode {
-        self.parts().0
-    }
-
-    /// The `detail` shown to the client.
-    pub fn detail(&self) -> String {
-        self.parts().1
-    }
-
-    /// The `Retry-After` this error answers with, in seconds, if any.
-    pub fn retry_after_secs(&self) -> Option<u64> {
-        self.parts().2
-    }
-
-    /// Status, detail and Retry-After (seconds). Logs what the client does not see.
-    fn parts(&self) -> (StatusCode, String, Option<u64>) {
+    /// Status, detail and Retry-After (seconds): what the client is answered, once per
+    /// answer, since it logs (and reports) what the client does not see.
+    pub fn parts(&self) -> (StatusCode, String, Option<u64>) {
         match self {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), None),
             Self::Validation { field, message } => (

@@ -9,11 +9,10 @@
 //! 15 MB reply stored whole was sent back with every later turn, to whichever persona came
 //! next, until it failed every turn on that persona's memory limit.
 
-use std::borrow::Cow;
-
 use crate::config::AppConfig;
 use crate::db::messages::Message;
 use crate::plugins::types as wit;
+use crate::text::{cut, cut_in_place};
 
 /// Longest photo prompt and negative prompt kept, in characters: image models read a few
 /// hundred words at most (OpenAI's gpt-image-1 takes 32,000 characters, DALL·E 3 4,000,
@@ -21,36 +20,6 @@ use crate::plugins::types as wit;
 pub const MAX_PROMPT_CHARS: usize = 4_000;
 /// Longest photo caption kept, in characters: one line under a photo.
 pub const MAX_CAPTION_CHARS: usize = 500;
-
-/// What is appended where text was cut, so a reader sees that it was.
-const ELLIPSIS: char = '…';
-
-/// `text` cut to at most `max` characters (the ellipsis included), at the last word break
-/// of its final stretch when there is one, so a cut reply does not end mid-word.
-pub fn cut(text: &str, max: usize) -> Cow<'_, str> {
-    // Cheap common case: a byte length within the limit is a char count within it too.
-    if text.len() <= max {
-        return Cow::Borrowed(text);
-    }
-    let Some((end, _)) = text.char_indices().nth(max) else {
-        return Cow::Borrowed(text);
-    };
-    let keep = max.saturating_sub(1);
-    let hard = text.char_indices().nth(keep).map_or(end, |(i, _)| i);
-    let head = &text[..hard];
-    // A word break in the last 10% (at most 200 characters) of what is kept.
-    let lookback = (keep / 10).min(200);
-    let soft = head
-        .char_indices()
-        .rev()
-        .take(lookback)
-        .find(|(_, c)| c.is_whitespace())
-        .map_or(hard, |(i, _)| i);
-    let mut out = String::with_capacity(soft + ELLIPSIS.len_utf8());
-    out.push_str(head[..soft].trim_end());
-    out.push(ELLIPSIS);
-    Cow::Owned(out)
-}
 
 /// A persona's reply as it may be stored: its text within `max_reply_chars`, a photo's
 /// prompt and caption within their limits. True when something was cut.
@@ -70,21 +39,9 @@ pub fn bound_reply(reply: &mut wit::ChatReply, config: &AppConfig) -> bool {
 
 /// A summary as it may be stored as the rolling memory: within `max_reply_chars`, as a
 /// reply (it is the persona's writing, sent with every turn after).
-pub fn bound_summary(summary: String, config: &AppConfig) -> String {
-    match cut(&summary, config.max_reply_chars as usize) {
-        Cow::Borrowed(_) => summary,
-        Cow::Owned(cut) => cut,
-    }
-}
-
-fn cut_in_place(text: &mut String, max: usize) -> bool {
-    match cut(text, max) {
-        Cow::Borrowed(_) => false,
-        Cow::Owned(cut) => {
-            *text = cut;
-            true
-        }
-    }
+pub fn bound_summary(mut summary: String, config: &AppConfig) -> String {
+    cut_in_place(&mut summary, config.max_reply_chars as usize);
+    summary
 }
 
 /// The longest a stored message can be, in characters: a user's or a reply.
@@ -144,35 +101,6 @@ mod tests {
             photo_id: None,
             created_at: seq,
         }
-    }
-
-    #[test]
-    fn text_within_the_limit_is_not_copied() {
-        assert!(matches!(cut("short enough", 12), Cow::Borrowed(_)));
-        // 5 characters, 10 bytes: within a limit of 5 characters.
-        assert!(matches!(cut("ééééé", 5), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn a_cut_keeps_at_most_max_characters_and_ends_on_a_word() {
-        let text = "the quick brown fox jumps over the lazy dog ".repeat(100);
-        let out = cut(&text, 1_000);
-        assert!(out.chars().count() <= 1_000, "{}", out.chars().count());
-        assert!(out.chars().count() > 900);
-        assert!(out.ends_with('…'));
-        let before = out.trim_end_matches('…');
-        assert!(text.starts_with(before));
-        assert!(
-            text[before.len()..].starts_with(' '),
-            "cut mid-word: {before:?}"
-        );
-    }
-
-    #[test]
-    fn a_cut_without_spaces_is_on_a_character_boundary() {
-        let text = "é".repeat(50);
-        let out = cut(&text, 10);
-        assert_eq!(out, format!("{}…", "é".repeat(9)));
     }
 
     #[test]

@@ -542,7 +542,7 @@ impl Chat {
             user_name: about.user_name.map(str::to_string),
             memory: about
                 .memory
-                .map(|m| bounds::cut(&m.summary, max_reply).into_owned()),
+                .map(|m| crate::text::cut(&m.summary, max_reply).into_owned()),
             history: bounds::window(
                 history,
                 self.config.max_history_bytes as usize,

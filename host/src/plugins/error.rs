@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::types::{HttpError, PluginError};
+use crate::text::cut_in_place;
 
 /// Why a plugin, or a whole plugin set, could not be loaded. Every message names the plugin.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -33,42 +34,22 @@ pub const MAX_ERROR_CODE_CHARS: usize = 100;
 
 /// `error` as the host passes it on: its message and code cut to
 /// [`MAX_ERROR_MESSAGE_CHARS`] and [`MAX_ERROR_CODE_CHARS`], ending with `…` when cut.
-pub fn bounded(error: PluginError) -> PluginError {
-    let message = bounded_message;
-    match error {
-        PluginError::InvalidInput(m) => PluginError::InvalidInput(message(m)),
-        PluginError::Unauthorized(m) => PluginError::Unauthorized(message(m)),
-        PluginError::Upstream(mut u) => {
-            u.message = message(u.message);
-            u.code = u.code.map(|c| cut(c, MAX_ERROR_CODE_CHARS));
-            PluginError::Upstream(u)
+pub fn bounded(mut error: PluginError) -> PluginError {
+    let message = match &mut error {
+        PluginError::Upstream(u) => {
+            if let Some(code) = u.code.as_mut() {
+                cut_in_place(code, MAX_ERROR_CODE_CHARS);
+            }
+            &mut u.message
         }
-        PluginError::Unavailable(mut u) => {
-            u.message = message(u.message);
-            PluginError::Unavailable(u)
-        }
-        PluginError::Unsupported(m) => PluginError::Unsupported(message(m)),
-        PluginError::Internal(m) => PluginError::Internal(message(m)),
-    }
-}
-
-/// A plugin's error message cut to [`MAX_ERROR_MESSAGE_CHARS`].
-fn bounded_message(text: String) -> String {
-    cut(text, MAX_ERROR_MESSAGE_CHARS)
-}
-
-/// `text` within `max` characters, its end replaced with `…` when cut.
-fn cut(text: String, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text,
-        Some(_) => {
-            let end = text
-                .char_indices()
-                .nth(max.saturating_sub(1))
-                .map_or(text.len(), |(i, _)| i);
-            format!("{}…", &text[..end])
-        }
-    }
+        PluginError::Unavailable(u) => &mut u.message,
+        PluginError::InvalidInput(m)
+        | PluginError::Unauthorized(m)
+        | PluginError::Unsupported(m)
+        | PluginError::Internal(m) => m,
+    };
+    cut_in_place(message, MAX_ERROR_MESSAGE_CHARS);
+    error
 }
 
 /// Why a call of a plugin failed. A plugin can never crash or hang the host: each of its
